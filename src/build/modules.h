@@ -1,0 +1,14 @@
+/* Kernel module selection with libkmod: names to module files, dependencies first. */
+#ifndef KILN_MODULES_H
+#define KILN_MODULES_H
+
+#include "util.h"
+
+/*
+ * Resolves module NAMES against MODULES_DIR (lib/modules/VERSION) into OUT: host
+ * paths of the module files to load, each after its dependencies, no duplicates.
+ * Built-in modules are skipped. An unknown name is an error naming it.
+ */
+int modules_resolve(const char *modules_dir, const struct strv *names, struct strv *out);
+
+#endif
