@@ -50,11 +50,18 @@ struct manifest {
 };
 
 /*
- * Reads PATH (a kiln.yaml, or a directory holding one). On error returns -1 and
- * sets the error record to "FILE:LINE:COLUMN: KEY: what was expected", usage-class.
+ * Reads PATH (a kiln.yaml, or a directory holding one). On error returns -1, leaves
+ * OUT zeroed and sets the error record to "FILE:LINE:COLUMN: KEY: what was expected",
+ * usage-class. A file that exists but cannot be read is a runtime error instead.
  */
 int manifest_load(const char *path, struct manifest *out);
 void manifest_free(struct manifest *m);
 const char *manifest_kind_name(enum manifest_kind kind);
+/*
+ * Returns M as compact JSON text with every field normalized (defaults filled in,
+ * env as an object, ports as {port, proto}); the image stores it for kiln inspect.
+ * Caller frees; NULL (error record set) only when memory runs out.
+ */
+char *manifest_to_json(const struct manifest *m);
 
 #endif
