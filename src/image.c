@@ -174,6 +174,7 @@ static json_t *image_to_object(const struct image *img, bool with_dir)
     json_object_set_new(root, "initrd", json_pack("{s:I}", "size", (json_int_t)img->initrd_size));
     json_object_set_new(root, "size", json_integer((json_int_t)(img->kernel_size + img->initrd_size)));
     json_object_set_new(root, "entrypoint", strv_to_json(&img->entrypoint));
+    json_object_set_new(root, "cmd", strv_to_json(&img->cmd));
     json_object_set_new(root, "env", strv_to_json(&img->env));
     json_object_set_new(root, "workdir", json_string_or_null(img->workdir));
     json_object_set_new(root, "memory_mib", json_integer(img->memory_mib));
@@ -389,6 +390,7 @@ static void load_fields(struct loader *ld, json_t *root, struct image *img)
     else
         img->initrd_size = (unsigned long long)load_int(ld, initrd, "size", false, 0, LLONG_MAX);
     load_strv(ld, root, "entrypoint", false, &img->entrypoint);
+    load_strv(ld, root, "cmd", true, &img->cmd);
     load_strv(ld, root, "env", true, &img->env);
     img->workdir = load_string(ld, root, "workdir", true);
     img->memory_mib = load_int(ld, root, "memory_mib", true, 0, 1024LL * 1024 * 1024);
@@ -452,6 +454,7 @@ void image_free(struct image *img)
     free(img->kernel_version);
     free(img->cmdline);
     strv_free(&img->entrypoint);
+    strv_free(&img->cmd);
     strv_free(&img->env);
     free(img->workdir);
     free(img->ports);

@@ -27,7 +27,8 @@ struct image {
     char *cmdline;        /* kernel command line to boot with */
     unsigned long long kernel_size;
     unsigned long long initrd_size;
-    struct strv entrypoint; /* path of the program inside the image, then default args */
+    struct strv entrypoint; /* program inside the image and its fixed arguments (docker's ENTRYPOINT) */
+    struct strv cmd;        /* default arguments, replaced by kiln run's (docker's CMD) */
     struct strv env;        /* "KEY=VALUE" */
     char *workdir;
     long long memory_mib;
