@@ -278,7 +278,7 @@ static char *expand_origin(const char *dir, const char *origin)
 /*
  * Looks for NAME in each directory of the colon-separated LIST.
  * NOTE: only $ORIGIN is expanded. $LIB and $PLATFORM stay literal, so
- * directories are never found.
+ * directories using them are never searched.
  */
 static char *search_list(const struct resolver *r, const char *list, const char *origin, const char *name)
 {
