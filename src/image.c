@@ -138,7 +138,7 @@ static json_t *strv_to_json(const struct strv *v)
     return array;
 }
 
-/* Builds the JSON object of IMG; DIR is included only for inspect, never stored. */
+/* Builds the JSON object of IMG. WITH_DIR adds "dir" for inspect, which image.json never stores. */
 static json_t *image_to_object(const struct image *img, bool with_dir)
 {
     char created[32];
@@ -252,7 +252,7 @@ static void load_fail(struct loader *ld, const char *fmt, ...)
     ld->failed = true;
 }
 
-/* Returns a copy of the string member KEY; NULL when it is absent or null and OPTIONAL. */
+/* Returns a copy of the string member KEY, or NULL when it is absent or null and OPTIONAL. */
 static char *load_string(struct loader *ld, json_t *obj, const char *key, bool optional)
 {
     json_t *v = json_object_get(obj, key);
@@ -270,7 +270,7 @@ static char *load_string(struct loader *ld, json_t *obj, const char *key, bool o
     return xstrdup(json_string_value(v));
 }
 
-/* Reads the integer member KEY in [MIN, MAX]; absent or null gives 0 when OPTIONAL. */
+/* Reads the integer member KEY in [MIN, MAX]. An absent or null member gives 0 when OPTIONAL. */
 static long long load_int(struct loader *ld, json_t *obj, const char *key, bool optional,
                           long long min, long long max)
 {
@@ -351,7 +351,7 @@ static void load_ports(struct loader *ld, json_t *obj, struct image *img)
     }
 }
 
-/* Fills IMG from the parsed ROOT; stops at the first problem, recorded in LD. */
+/* Fills IMG from the parsed ROOT and stops at the first problem, which LD records. */
 static void load_fields(struct loader *ld, json_t *root, struct image *img)
 {
     json_t *kernel = json_object_get(root, "kernel"), *initrd = json_object_get(root, "initrd");

@@ -28,6 +28,8 @@ char *store_path(const char *sub);
 /* Takes an exclusive flock on locks/KEY.lock, waiting for it. Returns the fd or -1. */
 int store_lock(const char *key);
 void store_unlock(int fd);
+/* Locks image NAME:TAG (key "image-NAME-TAG"): hold it around store_image_commit; store_image_remove takes it. */
+int store_image_lock(const char *name, const char *tag);
 
 /* Makes a fresh staging directory under tmp/; caller frees the path. */
 char *store_stage_dir(const char *prefix);
