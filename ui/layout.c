@@ -1,0 +1,129 @@
+/* Column layout of the dashboard's tables: which columns fit a width, and where they go. */
+#include "ui/layout.h"
+
+#include <string.h>
+
+const struct layout_column layout_instance_columns[ICOL_LAST] = {
+    [ICOL_NAME]   = { "NAME",   10, 24, 1, false },
+    [ICOL_IMAGE]  = { "IMAGE",  10, 28, 4, false },
+    [ICOL_STATE]  = { "STATE",   8, 13, 2, false },
+    [ICOL_CPU]    = { "CPU %",   6, 16, 3, false },
+    [ICOL_MEMORY] = { "MEMORY",  8, 10, 5, true },
+    [ICOL_NET]    = { "NET RX/TX", 13, 19, 7, true },
+    [ICOL_BLOCK]  = { "BLOCK R/W", 13, 19, 8, true },
+    [ICOL_UPTIME] = { "UPTIME",  9, 12, 6, true },
+    [ICOL_PORTS]  = { "PORTS",  12,  0, 9, false },
+};
+
+const struct layout_column layout_image_columns[MCOL_LAST] = {
+    [MCOL_NAME]    = { "NAME:TAG", 16, 40, 1, false },
+    [MCOL_SIZE]    = { "SIZE",      8, 10, 2, true },
+    [MCOL_KERNEL]  = { "KERNEL",   12,  0, 4, false },
+    [MCOL_CREATED] = { "CREATED",  12, 16, 3, false },
+    [MCOL_USED]    = { "USED BY",   7,  7, 5, true },
+};
+
+/* Total width of the shown columns at their current widths, gaps included. */
+static int used_width(const struct layout_slot *out, size_t n)
+{
+    int total = 0, shown = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].width > 0) {
+            total += out[i].width;
+            shown++;
+        }
+    }
+    return shown ? total + (shown - 1) * LAYOUT_GAP : 0;
+}
+
+/* Hides the shown column with the highest priority number (the rightmost on ties); false when none is left. */
+static bool drop_least_important(const struct layout_column *cols, size_t n, struct layout_slot *out)
+{
+    size_t victim = n;
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].width == 0)
+            continue;
+        if (victim == n || cols[i].priority >= cols[victim].priority)
+            victim = i;
+    }
+    if (victim == n)
+        return false;
+    out[victim].width = 0;
+    return true;
+}
+
+/* Widens bounded columns towards their max, most important first; returns the width left over. */
+static int widen_bounded(const struct layout_column *cols, size_t n, struct layout_slot *out, int spare)
+{
+    int lowest = 0, highest = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || cols[i].priority < lowest)
+            lowest = cols[i].priority;
+        if (i == 0 || cols[i].priority > highest)
+            highest = cols[i].priority;
+    }
+    for (int p = lowest; p <= highest && spare > 0; p++) {
+        for (size_t i = 0; i < n && spare > 0; i++) {
+            if (cols[i].priority != p || out[i].width == 0 || cols[i].max == 0)
+                continue;
+            int grow = cols[i].max - out[i].width;
+            if (grow > spare)
+                grow = spare;
+            if (grow > 0) {
+                out[i].width += grow;
+                spare -= grow;
+            }
+        }
+    }
+    return spare;
+}
+
+/* Shares SPARE among the shown columns without a max, the first ones getting the remainder. */
+static void widen_unbounded(const struct layout_column *cols, size_t n, struct layout_slot *out, int spare)
+{
+    int flexible = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (out[i].width > 0 && cols[i].max == 0)
+            flexible++;
+    if (flexible == 0 || spare <= 0)
+        return;
+
+    int share = spare / flexible, extra = spare % flexible;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].width == 0 || cols[i].max != 0)
+            continue;
+        out[i].width += share + (extra > 0 ? 1 : 0);
+        if (extra > 0)
+            extra--;
+    }
+}
+
+int layout_columns(const struct layout_column *cols, size_t n, int width, struct layout_slot *out)
+{
+    int shown = 0, x = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        out[i].x = 0;
+        out[i].width = cols[i].min;
+    }
+    while (used_width(out, n) > width)
+        if (!drop_least_important(cols, n, out))
+            break;
+
+    int spare = width - used_width(out, n);
+    spare = widen_bounded(cols, n, out, spare);
+    widen_unbounded(cols, n, out, spare);
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].width == 0)
+            continue;
+        out[i].x = x;
+        x += out[i].width + LAYOUT_GAP;
+        shown++;
+    }
+    return shown;
+}
