@@ -1,0 +1,169 @@
+/* Image verbs: kiln images, rmi, inspect and image ls. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/initramfs.h"
+#include "cli.h"
+#include "store.h"
+
+static const char *short_digest(const char *digest)
+{
+    const char *hex = digest ? strchr(digest, ':') : NULL;
+
+    return hex ? hex + 1 : (digest ? digest : "");
+}
+
+static int check_format(struct cli_args *args, bool *json)
+{
+    const char *format = cli_get(args, "format");
+
+    *json = false;
+    if (!format || strcmp(format, "table") == 0)
+        return 0;
+    if (strcmp(format, "json") == 0) {
+        *json = true;
+        return 0;
+    }
+    cli_usage_error(args, "invalid format '%s': use table or json", format);
+    return -1;
+}
+
+static int cmd_images(struct cli_args *args)
+{
+    struct image *list = NULL;
+    size_t n = 0;
+    bool json;
+    long long now = (long long)time_now();
+
+    if (check_format(args, &json) < 0)
+        return EXIT_USAGE;
+    if (store_init() < 0 || store_image_list(&list, &n) < 0)
+        return cli_fail();
+    if (json) {
+        printf("[");
+        for (size_t i = 0; i < n; i++) {
+            char *text = image_to_json(&list[i], false);
+
+            printf("%s%s", i ? "," : "", text);
+            free(text);
+        }
+        printf("]\n");
+    } else if (cli_flag(args, "quiet")) {
+        for (size_t i = 0; i < n; i++)
+            printf("%s:%s\n", list[i].name, list[i].tag);
+    } else {
+        printf("%-24s %-12s %-14s %-16s %-9s %s\n", "NAME", "TAG", "DIGEST", "CREATED", "SIZE", "KERNEL");
+        for (size_t i = 0; i < n; i++) {
+            char ago[40], size[32];
+
+            fmt_duration(now - list[i].created, ago, sizeof(ago));
+            fmt_size(list[i].initrd_size + list[i].kernel_size, size, sizeof(size));
+            printf("%-24s %-12s %-14.12s %-16s %-9s %s\n", list[i].name, list[i].tag,
+                   short_digest(list[i].digest), strcat(ago, " ago"), size, list[i].kernel_version);
+        }
+    }
+    store_image_list_free(list, n);
+    return EXIT_OK;
+}
+
+static int cmd_rmi(struct cli_args *args)
+{
+    int status = EXIT_OK;
+
+    if (store_init() < 0)
+        return cli_fail();
+    for (int i = 0; i < args->argc; i++) {
+        struct image img = {0};
+
+        if (store_image_get(args->argv[i], &img) < 0 || store_image_remove(img.name, img.tag) < 0) {
+            if (!cli_flag(args, "force") || !strstr(err_msg(), "not found"))
+                status = cli_fail();
+        } else {
+            printf("Deleted: %s:%s\n", img.name, img.tag);
+        }
+        image_free(&img);
+    }
+    return status;
+}
+
+static int cmd_inspect(struct cli_args *args)
+{
+    json_t *array = json_array();
+    int status = EXIT_OK;
+    char *text;
+
+    if (store_init() < 0) {
+        json_decref(array);
+        return cli_fail();
+    }
+    for (int i = 0; i < args->argc; i++) {
+        struct image img = {0};
+        char *one;
+
+        if (store_image_get(args->argv[i], &img) < 0) {
+            status = cli_fail();
+            continue;
+        }
+        one = image_to_json(&img, false);
+        json_array_append_new(array, json_loads(one, 0, NULL));
+        free(one);
+        image_free(&img);
+    }
+    if (json_array_size(array) > 0) {
+        text = json_dumps(array, JSON_INDENT(4) | JSON_SORT_KEYS);
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(array);
+    return status;
+}
+
+static int print_entry(void *ctx, const struct initramfs_entry *e)
+{
+    char size[32] = "-";
+    char type = S_ISDIR(e->mode) ? 'd' : S_ISLNK(e->mode) ? 'l' : '-';
+
+    (void)ctx;
+    if (S_ISREG(e->mode))
+        fmt_size(e->size, size, sizeof(size));
+    printf("%c%04o %9s  %s%s%s\n", type, (unsigned)(e->mode & 07777), size, e->path,
+           e->link ? " -> " : "", e->link ? e->link : "");
+    return 0;
+}
+
+static int cmd_image_ls(struct cli_args *args)
+{
+    struct image img = {0};
+    char *initrd;
+    int rc;
+
+    if (store_init() < 0 || store_image_get(args->argv[0], &img) < 0)
+        return cli_fail();
+    initrd = image_initrd_path(&img);
+    rc = initramfs_list(initrd, print_entry, NULL);
+    free(initrd);
+    image_free(&img);
+    return rc < 0 ? cli_fail() : EXIT_OK;
+}
+
+static const struct cli_option images_options[] = {
+    {"quiet", 'q', NULL, "print only NAME:TAG references", false},
+    {"format", 0, "FORMAT", "output format: table (default) or json", false},
+    {NULL, 0, NULL, NULL, false},
+};
+
+static const struct cli_option rmi_options[] = {
+    {"force", 'f', NULL, "do not fail on images that do not exist", false},
+    {NULL, 0, NULL, NULL, false},
+};
+
+const struct cli_verb cmd_image_verbs[] = {
+    {"images", "", "List the images in the store", images_options, 0, 0, false, cmd_images},
+    {"rmi", "IMAGE...", "Remove one or more images", rmi_options, 1, -1, false, cmd_rmi},
+    {"inspect", "IMAGE...", "Print an image's metadata as JSON", NULL, 1, -1, false, cmd_inspect},
+    {"image ls", "IMAGE", "List the files inside an image with their sizes", NULL, 1, 1, false, cmd_image_ls},
+    {NULL, NULL, NULL, NULL, 0, 0, false, NULL},
+};
