@@ -11,8 +11,9 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "image.h"
+
 #define MANIFEST_FILE "kiln.yaml"
-#define NAME_MAX_LEN 64
 #define MODULE_NAME_MAX_LEN 64
 #define DEFAULT_MEMORY_MIB 128
 #define DEFAULT_CPUS 1
@@ -320,19 +321,6 @@ static int check_module_name(const struct loader *ld, const yaml_node_t *node, c
     return 0;
 }
 
-/* The rules of image names (image_name_valid in image.h), kept here so the manifest
- * reader does not depend on the image module. */
-static bool name_valid(const char *name)
-{
-    size_t len = strlen(name);
-
-    if (len == 0 || len > NAME_MAX_LEN || strstr(name, ".."))
-        return false;
-    if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
-        return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == len;
-}
-
 static bool env_name_valid(const char *name, size_t len)
 {
     if (len == 0 || isdigit((unsigned char)name[0]))
@@ -419,7 +407,7 @@ static int parse_name(struct loader *ld, const yaml_node_t *key, const yaml_node
 
     if (scalar_string(ld, value, "name", expected, &ld->m->name) < 0)
         return -1;
-    if (!name_valid(ld->m->name))
+    if (!image_name_valid(ld->m->name))
         return fail_expected(ld, value, "name", expected);
     return 0;
 }
