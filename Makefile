@@ -44,9 +44,11 @@ OBJS  := $(SRCS:%.c=$(BUILDDIR)/obj/%.o)
 MAIN  := $(BUILDDIR)/obj/src/main.o
 TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run check asan unit integration tui bench install clean
+.PHONY: all tests deps run check asan unit integration tui bench install clean
 
 all: $(BUILDDIR)/kiln $(BUILDDIR)/kiln-init
+
+tests: $(TESTS)
 
 $(BUILDDIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,7 +76,7 @@ $(BUILDDIR)/tests/%: tests/unit/%.c $(BUILDDIR)/libkiln.a
 deps:
 	@sh tests/deps.sh
 
-unit: all $(TESTS)
+unit: all tests
 	@sh tests/run-unit.sh $(BUILDDIR)
 
 asan:
@@ -84,8 +86,8 @@ integration: all
 	@sh tests/run-integration.sh $(BUILDDIR)
 
 check: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
-	@$(MAKE) --no-print-directory ASAN=1 all
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory ASAN=1 all tests
 	@sh tests/run-all.sh
 
 run: deps all
