@@ -33,7 +33,8 @@ kiln_test_daemons() {
     done
 }
 
-kiln_test_setup() {
+# Prepares the store and the kernel cache; no daemon needed.
+kiln_test_store_setup() {
     KILN_STORE=${KILN_STORE:-$(kiln_test_store)}
     export KILN_STORE
     KILN_CONNECT=${KILN_CONNECT:-qemu:///system}
@@ -45,7 +46,10 @@ kiln_test_setup() {
     fi
     KILN_TEST_KERNEL_DIR=$(dirname "$("$KILN" kernel ls | sed -n 2p | awk '{print $2}')")
     export KILN_TEST_KERNEL_DIR
-    kiln_test_daemons
+}
+
+kiln_test_setup() {
+    kiln_test_store_setup && kiln_test_daemons
 }
 
 kiln_test_teardown() {
@@ -64,4 +68,48 @@ check() {
     name=$1
     shift
     if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for FILE TEXT SECONDS: waits until FILE contains TEXT.
+wait_for() {
+    i=0
+    while ! grep -q -- "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt $(($3 * 10)) ] && return 1
+        sleep 0.1
+    done
+}
+
+# image_file IMAGE FILE: path of vmlinuz or initrd of a stored image.
+image_file() {
+    echo "$KILN_STORE/images/$(echo "$1" | cut -d: -f1)/$(echo "$1:latest" | cut -d: -f2)/$2"
+}
+
+# qemu_boot IMAGE OUTPUT [QEMU ARGS...]: boots a stored image directly (no libvirt)
+# under TCG with its serial console written to OUTPUT, in the background; sets
+# qemu_pid. The image's own kernel command line is used.
+qemu_boot() {
+    image=$1 output=$2
+    shift 2
+    cmdline=$("$KILN" inspect "$image" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["cmdline"])')
+    timeout 120 qemu-system-x86_64 -accel tcg -M q35 -m 256 -nodefaults -no-reboot -display none \
+        -serial "file:$output" -kernel "$(image_file "$image" vmlinuz)" \
+        -initrd "$(image_file "$image" initrd)" -append "$cmdline" "$@" &
+    qemu_pid=$!
+}
+
+# runcfg FILE KEY VALUE...: writes a kiln-init settings file (see src/runcfg.h).
+runcfg() {
+    file=$1
+    shift
+    printf 'KILN1\0' >"$file"
+    while [ $# -ge 2 ]; do
+        printf '%s\0%s\0' "$1" "$2" >>"$file"
+        shift 2
+    done
 }
