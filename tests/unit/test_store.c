@@ -18,7 +18,7 @@
 #include "image.h"
 #include "store.h"
 
-/* Each test gets a fresh temporary directory; the store root is BASE/store. */
+/* Each test gets a fresh temporary directory BASE, and the store root is BASE/store. */
 struct fixture {
     char *base;
     char *root;
@@ -440,7 +440,7 @@ static void killed_build_leaves_nothing(void **state)
     free(own);
 }
 
-/* Commits web:race ROUNDS times from a child; each initrd names the child and round. */
+/* Forks a child that commits web:race ROUNDS times. Each initrd names the child and the round. */
 static pid_t spawn_committer(int child, int rounds)
 {
     pid_t pid = fork();
