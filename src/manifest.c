@@ -20,7 +20,7 @@
 #define MAX_CPUS 64
 #define DEFAULT_KERNEL "debian-cloud"
 #define DEFAULT_WORKDIR "/"
-/* Longest part of a value quoted back in a message. */
+/* Maximum number of characters of a value quoted in a message. */
 #define QUOTE_MAX 40
 
 /* One load in progress: the file name that prefixes messages, the document and the result. */
@@ -97,7 +97,7 @@ const char *manifest_kind_name(enum manifest_kind kind)
 
 static int fail_at(const struct loader *ld, yaml_mark_t mark, const char *fmt, ...) KILN_PRINTF(3, 4);
 
-/* Sets the usage error "FILE:LINE:COLUMN: MESSAGE"; libyaml marks count from 0. */
+/* Sets the usage error "FILE:LINE:COLUMN: MESSAGE". libyaml marks count from 0, messages from 1. */
 static int fail_at(const struct loader *ld, yaml_mark_t mark, const char *fmt, ...)
 {
     char msg[768];
@@ -126,13 +126,28 @@ static bool scalar_is_null(const yaml_node_t *node)
            strcmp(v, "NULL") == 0;
 }
 
-/* Writes what NODE is, for the "got ..." part of a message: a quoted scalar
- * (shortened, control characters shown as '?'), "null", "a list" or "a mapping". */
+/* Writes the LEN bytes of TEXT in single quotes into BUF, keeping the message on one
+ * line: at most QUOTE_MAX characters, then "...", with control characters shown as '?'. */
+static const char *quote_text(const char *text, size_t len, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[n++] = '\'';
+    for (size_t i = 0; i < len && i < QUOTE_MAX && n + 6 < size; i++)
+        buf[n++] = iscntrl((unsigned char)text[i]) ? '?' : text[i];
+    if (len > QUOTE_MAX && n + 6 < size) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Writes what NODE is, for the "got ..." part of a message: a quoted scalar, "null",
+ * "a list" or "a mapping". */
 static const char *node_describe(const yaml_node_t *node, char *buf, size_t size)
 {
-    const char *value;
-    size_t len, n = 0;
-
     if (node->type == YAML_MAPPING_NODE)
         return "a mapping";
     if (node->type == YAML_SEQUENCE_NODE)
@@ -141,19 +156,7 @@ static const char *node_describe(const yaml_node_t *node, char *buf, size_t size
         return "nothing";
     if (scalar_is_null(node))
         return "null";
-
-    value = (const char *)node->data.scalar.value;
-    len = node->data.scalar.length;
-    buf[n++] = '\'';
-    for (size_t i = 0; i < len && i < QUOTE_MAX && n + 6 < size; i++)
-        buf[n++] = iscntrl((unsigned char)value[i]) ? '?' : value[i];
-    if (len > QUOTE_MAX && n + 6 < size) {
-        memcpy(buf + n, "...", 3);
-        n += 3;
-    }
-    buf[n++] = '\'';
-    buf[n] = '\0';
-    return buf;
+    return quote_text((const char *)node->data.scalar.value, node->data.scalar.length, buf, size);
 }
 
 /* Sets "KEY: expected EXPECTED, got VALUE" at NODE. */
@@ -226,18 +229,19 @@ static int fail_unknown_key(const struct loader *ld, const yaml_node_t *key_node
 {
     const char *key = (const char *)key_node->data.scalar.value;
     const char *suggestion = key_suggest(key, names, n);
-    char valid[256] = "";
+    char valid[256] = "", quoted[QUOTE_MAX + 16];
     size_t used = 0;
 
+    node_describe(key_node, quoted, sizeof(quoted));
     if (suggestion)
-        return fail_at(ld, key_node->start_mark, "%s%sunknown key '%s'; did you mean '%s'?",
-                       context ? context : "", context ? ": " : "", key, suggestion);
+        return fail_at(ld, key_node->start_mark, "%s%sunknown key %s; did you mean '%s'?",
+                       context ? context : "", context ? ": " : "", quoted, suggestion);
 
     for (size_t i = 0; i < n && used < sizeof(valid); i++)
         used += (size_t)snprintf(valid + used, sizeof(valid) - used, "%s%s", i ? ", " : "",
                                  names[i]);
-    return fail_at(ld, key_node->start_mark, "%s%sunknown key '%s'; valid keys are %s",
-                   context ? context : "", context ? ": " : "", key, valid);
+    return fail_at(ld, key_node->start_mark, "%s%sunknown key %s; valid keys are %s",
+                   context ? context : "", context ? ": " : "", quoted, valid);
 }
 
 /* ---- scalar and path checks ---- */
@@ -519,11 +523,12 @@ static bool env_contains(const struct strv *env, const char *name, size_t len)
 static int env_add(struct loader *ld, const yaml_node_t *node, const char *key, const char *name,
                    size_t name_len, const char *value)
 {
+    char quoted[QUOTE_MAX + 16];
+
     if (!env_name_valid(name, name_len))
         return fail_at(ld, node->start_mark,
                        "%s: expected a variable name (letters, digits and '_', not starting "
-                       "with a digit), got '%.*s'", key, (int)(name_len > QUOTE_MAX ? QUOTE_MAX : name_len),
-                       name);
+                       "with a digit), got %s", key, quote_text(name, name_len, quoted, sizeof(quoted)));
     if (env_contains(&ld->m->env, name, name_len))
         return fail_at(ld, node->start_mark, "%s: variable '%.*s' is set twice; remove one", key,
                        (int)name_len, name);
@@ -760,6 +765,19 @@ static int parse_ports(struct loader *ld, const yaml_node_t *key, const yaml_nod
     return 0;
 }
 
+/* Joins a relative host path to the project directory, so it does not depend on
+ * the directory kiln was started from. */
+static void project_relative_to_absolute(const struct manifest *m, char **path)
+{
+    char *joined;
+
+    if ((*path)[0] == '/')
+        return;
+    joined = path_join(m->dir, *path);
+    free(*path);
+    *path = joined;
+}
+
 static int parse_kernel(struct loader *ld, const yaml_node_t *key, const yaml_node_t *value)
 {
     const char *expected = "'debian-cloud' or the path of a vmlinuz file (with a '/', such as "
@@ -769,6 +787,7 @@ static int parse_kernel(struct loader *ld, const yaml_node_t *key, const yaml_no
         return -1;
     if (strcmp(ld->m->kernel, DEFAULT_KERNEL) != 0 && !strchr(ld->m->kernel, '/'))
         return fail_expected(ld, value, "kernel", expected);
+    project_relative_to_absolute(ld->m, &ld->m->kernel);
     return 0;
 }
 
@@ -780,7 +799,10 @@ static int parse_modules(struct loader *ld, const yaml_node_t *key, const yaml_n
     if (scalar_string(ld, value, "modules", "the path of a lib/modules/VERSION directory",
                       &ld->m->modules) < 0)
         return -1;
-    return check_not_empty(ld, value, "modules", ld->m->modules);
+    if (check_not_empty(ld, value, "modules", ld->m->modules) < 0)
+        return -1;
+    project_relative_to_absolute(ld->m, &ld->m->modules);
+    return 0;
 }
 
 static int parse_kernel_modules(struct loader *ld, const yaml_node_t *key, const yaml_node_t *value)

@@ -44,13 +44,13 @@ struct manifest {
     int cpus;              /* default 1 */
     struct manifest_port *ports;
     size_t n_ports;
-    char *kernel;          /* "debian-cloud" (default) or a host path to a vmlinuz */
-    char *modules;         /* with a custom kernel: host path to lib/modules/VERSION */
+    char *kernel;          /* "debian-cloud" (default) or the absolute host path of a vmlinuz */
+    char *modules;         /* with a custom kernel: absolute host path of lib/modules/VERSION */
     struct strv kernel_modules; /* extra kernel modules the app needs, by name */
 };
 
 /*
- * Reads PATH (a kiln.yaml, or a directory holding one). On error returns -1, leaves
+ * Reads PATH (a kiln.yaml, or a directory containing one). On error returns -1, leaves
  * OUT zeroed and sets the error record to "FILE:LINE:COLUMN: KEY: what was expected",
  * usage-class. A file that exists but cannot be read is a runtime error instead.
  */
@@ -59,8 +59,8 @@ void manifest_free(struct manifest *m);
 const char *manifest_kind_name(enum manifest_kind kind);
 /*
  * Returns M as compact JSON text with every field normalized (defaults filled in,
- * env as an object, ports as {port, proto}); the image stores it for kiln inspect.
- * Caller frees; NULL (error record set) only when memory runs out.
+ * env as an object, ports as {port, proto}). The image stores it for kiln inspect.
+ * The caller frees the text. Returns NULL (error record set) only when memory runs out.
  */
 char *manifest_to_json(const struct manifest *m);
 

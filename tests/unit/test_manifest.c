@@ -388,6 +388,10 @@ static void unknown_key_suggestion(void **state)
                       "4:1: unknown key 'colour'; valid keys are name, kind, sources, cflags, "
                       "build, entrypoint, args, env, workdir, files, memory, cpus, ports, "
                       "kernel, modules, kernel_modules");
+    assert_load_error(f, "name: hello\nkind: shell\nentrypoint: run.sh\n\"x\\ny\": 1\n",
+                      "4:1: unknown key 'x?y'; valid keys are name, kind, sources, cflags, "
+                      "build, entrypoint, args, env, workdir, files, memory, cpus, ports, "
+                      "kernel, modules, kernel_modules");
     assert_load_error(f,
         "name: hello\nkind: shell\nentrypoint: run.sh\nfiles:\n  - src: a\n    dst: /a\n",
         "6:5: files[0]: unknown key 'dst'; did you mean 'dest'?");
@@ -549,6 +553,22 @@ static void kind_specific_keys(void **state)
     assert_load_error(f, "name: hello\nkind: c\nsources: [a.c]\nkernel_modules: [virtio_rng.ko]\n",
                       "4:18: kernel_modules[0]: expected a kernel module name (letters, digits, "
                       "'_' and '-', no .ko suffix), got 'virtio_rng.ko'");
+}
+
+static void kernel_paths_relative_to_project(void **state)
+{
+    struct fixture *f = *state;
+    struct manifest m;
+    char expected[PATH_MAX + 64];
+
+    assert_int_equal(load_text(f,
+        "name: a\nkind: shell\nentrypoint: a.sh\nkernel: ./k/vmlinuz\nmodules: k/lib/modules/6.1\n",
+        &m), 0);
+    snprintf(expected, sizeof(expected), "%s/./k/vmlinuz", f->dir);
+    assert_string_equal(m.kernel, expected);
+    snprintf(expected, sizeof(expected), "%s/k/lib/modules/6.1", f->dir);
+    assert_string_equal(m.modules, expected);
+    manifest_free(&m);
 }
 
 static void build_list_or_string(void **state)
@@ -790,6 +810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(name_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(path_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(kind_specific_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(kernel_paths_relative_to_project, setup, teardown),
         cmocka_unit_test_setup_teardown(build_list_or_string, setup, teardown),
         cmocka_unit_test_setup_teardown(env_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(ports_forms, setup, teardown),
