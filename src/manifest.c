@@ -468,7 +468,8 @@ static int parse_build(struct loader *ld, const yaml_node_t *key, const yaml_nod
             return fail_expected(ld, value, "build", expected);
         if (parse_string_list(ld, value, "build", expected, &ld->m->build, NULL) < 0)
             return -1;
-        return check_not_empty(ld, value, "build[0]", ld->m->build.items[0]);
+        return check_not_empty(ld, yaml_document_get_node(ld->doc, value->data.sequence.items.start[0]),
+                               "build[0]", ld->m->build.items[0]);
     }
     if (scalar_string(ld, value, "build", expected, &ld->m->build_shell) < 0)
         return -1;

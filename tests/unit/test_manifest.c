@@ -596,6 +596,8 @@ static void build_list_or_string(void **state)
     assert_load_error(f, "name: hello\nkind: c\nbuild: []\n",
                       "3:8: build: expected a command as a list of arguments, such as [make, all], "
                       "or as a string run by /bin/sh -c, got a list");
+    assert_load_error(f, "name: hello\nkind: c\nbuild: [\"\", x]\n",
+                      "3:9: build[0]: expected a non-empty string, got ''");
     assert_load_error(f, "name: hello\nkind: c\nbuild: {cmd: make}\n",
                       "3:8: build: expected a command as a list of arguments, such as [make, all], "
                       "or as a string run by /bin/sh -c, got a mapping");
