@@ -233,7 +233,7 @@ int initramfs_add_tree(struct initramfs *fs, const char *dest, const char *src, 
         err_set("cannot add %s to the initramfs as a tree: it is not a directory", src);
         return -1;
     }
-    /* The root of the archive exists already; only a named directory gets an entry. */
+    /* The archive root exists already, so only a named directory gets an entry. */
     if (strspn(dest, "/") != strlen(dest) && initramfs_add_dir(fs, dest, st.st_mode) < 0)
         return -1;
 
@@ -502,7 +502,7 @@ cleanup:
 
 /* ---- reading ---- */
 
-/* Calls FN for each entry; a nonzero return from FN stops the walk and is returned. */
+/* Calls FN for each entry. A nonzero return from FN stops the walk and becomes the result. */
 int initramfs_list(const char *path, int (*fn)(void *ctx, const struct initramfs_entry *e), void *ctx)
 {
     struct archive *a = archive_read_new();
