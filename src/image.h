@@ -42,7 +42,8 @@ struct image {
 /*
  * Splits "NAME[:TAG]" into *NAME and *TAG (default "latest"). Names are lower
  * case letters, digits, '.', '_' and '-' starting with a letter or digit, at most
- * 64 characters, no "..". Tags: letters, digits, '.', '_', '-', at most 64.
+ * 64 characters, no "..". Tags: letters, digits, '.', '_', '-', not starting
+ * with '.' or '-' (a tag is a directory name), at most 64.
  * Returns -1 with a usage error naming REF otherwise.
  */
 int image_ref_parse(const char *ref, char **name, char **tag);

@@ -26,7 +26,10 @@ int initramfs_add_tree(struct initramfs *fs, const char *dest, const char *src, 
 /* Writes the archive to PATH; returns 0 or -1. */
 int initramfs_write(struct initramfs *fs, const char *path);
 
-/* Lists the entries of an initrd file in archive order. */
+/*
+ * Calls FN for each entry of an initrd file in archive order. A nonzero return
+ * from FN stops the walk and becomes the result.
+ */
 struct initramfs_entry {
     const char *path;
     mode_t mode;
