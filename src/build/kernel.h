@@ -22,6 +22,11 @@ struct kernel {
 int kernel_resolve(const char *spec, const char *modules, const struct progress *p, struct kernel *out);
 /* Downloads and unpacks the Debian cloud kernel package into the cache (again). */
 int kernel_fetch(const struct progress *p, struct kernel *out);
+/*
+ * Unpacks a linux-image .deb file obtained before (apt-get download, a mirror) into
+ * the cache, as kernel_fetch does after its download.
+ */
+int kernel_import_deb(const char *deb, const struct progress *p, struct kernel *out);
 /* Lists the cached kernels, newest first. */
 int kernel_list(struct kernel **out, size_t *n);
 void kernel_free(struct kernel *k);
