@@ -1,4 +1,5 @@
 /* Shared helpers: the error record, allocation, files, paths and child processes. */
+#define _GNU_SOURCE
 #include "util.h"
 
 #include <dirent.h>
