@@ -48,14 +48,22 @@ void err_set_errno(int errnum, const char *fmt, ...)
 
 void err_prefix(const char *fmt, ...)
 {
-    char prefix[512], old[sizeof(err_buf)];
+    char prefix[512];
+    size_t n, old_len;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
-    memcpy(old, err_buf, sizeof(old));
-    snprintf(err_buf, sizeof(err_buf), "%s: %s", prefix, old);
+    n = strlen(prefix);
+    old_len = strnlen(err_buf, sizeof(err_buf) - 1);
+    if (old_len + n + 2 >= sizeof(err_buf))
+        old_len = sizeof(err_buf) - n - 3;
+    memmove(err_buf + n + 2, err_buf, old_len);
+    memcpy(err_buf, prefix, n);
+    err_buf[n] = ':';
+    err_buf[n + 1] = ' ';
+    err_buf[n + 2 + old_len] = '\0';
 }
 
 const char *err_msg(void)
