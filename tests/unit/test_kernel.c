@@ -415,8 +415,8 @@ static void import_unsafe_path_rejected(void **state)
 {
     const struct fake_entry entries[] = {
         {"./boot/vmlinuz-" FAKE_VERSION, "kernel image", 12},
-        /* Eight levels up from lib/modules/VERSION in the staging root is the test directory. */
-        {"./lib/modules/" FAKE_VERSION "/../../../../../../../../evil", "evil", 4},
+        /* Seven levels up from lib/modules/VERSION in the staging root is the test directory. */
+        {"./lib/modules/" FAKE_VERSION "/../../../../../../../evil", "evil", 4},
     };
     char *deb = deb_make("evil.deb", entries, ARRAY_SIZE(entries));
     char *evil = path_join(tmp_dir, "evil");
