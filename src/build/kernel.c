@@ -548,8 +548,8 @@ static int modules_index(const char *root, const char *version, const char *log_
     rc = tool_run(log_dir, "depmod.log", &log_path, depmod, "-b", root, version, NULL);
     if (rc > 0) {
         line = log_last_error(log_path);
-        err_set("depmod failed for kernel %s with status %d%s%s; see %s", version, rc, line ? ": " : "",
-                line ? line : "", log_path);
+        err_set("depmod failed for kernel %s with status %d%s%s; check the kmod package", version, rc,
+                line ? ": " : "", line ? line : "");
     }
     free(line);
     free(log_path);
