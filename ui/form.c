@@ -1,0 +1,158 @@
+/* Parsing of the dashboard's dialog fields: port mappings, environment, arguments, names. */
+#include "ui/form.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PORT_HINT "use HOST:GUEST, IP:HOST:GUEST, optionally with /tcp or /udp"
+
+/* Parses one mapping ITEM into P. */
+static int parse_port(const char *item, struct port_map *p)
+{
+    char buf[128], *parts[3], *proto, *save = NULL;
+    long long host, guest;
+    int count = 0;
+
+    if (strlen(item) >= sizeof(buf)) {
+        err_set("invalid port mapping '%.40s...'; " PORT_HINT, item);
+        return -1;
+    }
+    memset(p, 0, sizeof(*p));
+    snprintf(buf, sizeof(buf), "%s", item);
+    proto = strchr(buf, '/');
+    if (proto) {
+        *proto++ = '\0';
+        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+            err_set("invalid protocol in port mapping '%s'; " PORT_HINT, item);
+            return -1;
+        }
+    }
+    for (char *part = strtok_r(buf, ":", &save); part; part = strtok_r(NULL, ":", &save)) {
+        if (count == 3) {
+            count++;
+            break;
+        }
+        parts[count++] = part;
+    }
+    if (count < 2 || count > 3 || parse_int(parts[count - 2], 1, 65535, &host) < 0 ||
+        parse_int(parts[count - 1], 1, 65535, &guest) < 0) {
+        err_set("invalid port mapping '%s'; " PORT_HINT, item);
+        return -1;
+    }
+    snprintf(p->host_ip, sizeof(p->host_ip), "%s", count == 3 ? parts[0] : "127.0.0.1");
+    p->host_port = (int)host;
+    p->guest_port = (int)guest;
+    snprintf(p->proto, sizeof(p->proto), "%s", proto ? proto : "tcp");
+    return 0;
+}
+
+int form_parse_ports(const char *text, struct port_map **out, size_t *n)
+{
+    char *copy = xstrdup(text), *save = NULL;
+    int rc = 0;
+
+    for (char *item = strtok_r(copy, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
+        struct port_map p;
+
+        if (parse_port(item, &p) < 0) {
+            rc = -1;
+            break;
+        }
+        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+        (*out)[(*n)++] = p;
+    }
+    free(copy);
+    return rc;
+}
+
+int form_split_words(const char *text, struct strv *out)
+{
+    size_t len = strlen(text);
+    char *word = xmalloc(len + 1);
+    size_t used = 0;
+    bool in_word = false;
+    char quote = 0;
+
+    for (const char *s = text; *s; s++) {
+        if (quote) {
+            if (*s == quote)
+                quote = 0;
+            else if (*s == '\\' && quote == '"' && (s[1] == '"' || s[1] == '\\'))
+                word[used++] = *++s;
+            else
+                word[used++] = *s;
+        } else if (*s == '\'' || *s == '"') {
+            quote = *s;
+            in_word = true;
+        } else if (*s == '\\' && s[1]) {
+            word[used++] = *++s;
+            in_word = true;
+        } else if (isspace((unsigned char)*s)) {
+            if (in_word)
+                strv_push_owned(out, xstrndup(word, used));
+            used = 0;
+            in_word = false;
+        } else {
+            word[used++] = *s;
+            in_word = true;
+        }
+    }
+    if (quote) {
+        free(word);
+        err_set("missing closing %c quote in '%s'", quote, text);
+        return -1;
+    }
+    if (in_word)
+        strv_push_owned(out, xstrndup(word, used));
+    free(word);
+    return 0;
+}
+
+static bool env_key_valid(const char *item)
+{
+    const char *eq = strchr(item, '=');
+
+    if (!eq || eq == item || !(isalpha((unsigned char)item[0]) || item[0] == '_'))
+        return false;
+    for (const char *s = item; s < eq; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+int form_parse_env(const char *text, struct strv *out)
+{
+    struct strv words = { 0 };
+    int rc = -1;
+
+    if (form_split_words(text, &words) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < words.len; i++) {
+        if (!env_key_valid(words.items[i])) {
+            err_set("invalid environment entry '%s'; use KEY=VALUE with a name of letters, digits and '_'",
+                    words.items[i]);
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < words.len; i++)
+        strv_push(out, words.items[i]);
+    rc = 0;
+
+cleanup:
+    strv_free(&words);
+    return rc;
+}
+
+bool form_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 64 || !isalnum((unsigned char)name[0]))
+        return false;
+    for (const char *s = name; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+            return false;
+    return true;
+}

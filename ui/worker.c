@@ -1,0 +1,672 @@
+/* The dashboard's backend threads: polling, queued actions and builds, reporting through a pipe. */
+#define _GNU_SOURCE /* pipe2 */
+#include "ui/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build/builder.h"
+#include "store.h"
+
+/* Seconds between reconnection attempts after the connection failed or was lost. */
+#define RECONNECT_SECONDS 2.0
+/* Seconds a stop waits for the guest's ACPI shutdown before destroying it. */
+#define STOP_TIMEOUT 10
+/* Every this many refreshes the list is fetched again even without events. */
+#define LIST_EVERY_TICKS 10
+#define IMAGES_EVERY_TICKS 5
+
+struct request {
+    enum worker_req_kind kind;
+    char *name;
+    bool attach;
+    struct worker_run run;
+    struct request *next;
+};
+
+struct worker {
+    const struct backend_ops *ops;
+    char *uri;
+    int pipe[2];
+
+    pthread_mutex_t lock;
+    pthread_cond_t poll_wake;
+    pthread_cond_t action_wake;
+    bool quit;
+    double refresh;
+    bool need_list;
+    bool need_images;
+    bool lost;
+    struct request *queue, *queue_tail;
+    bool building;
+    int refs;            /* the key thread's, plus one per running build */
+
+    pthread_t poll_thread;
+    pthread_t action_thread;
+};
+
+/* ---- messages ---- */
+
+static struct worker_msg *msg_new(enum worker_msg_kind kind)
+{
+    struct worker_msg *m = xcalloc(1, sizeof(*m));
+
+    m->kind = kind;
+    m->fd = -1;
+    return m;
+}
+
+void worker_msg_free(struct worker_msg *m)
+{
+    if (!m)
+        return;
+    free(m->name);
+    free(m->text);
+    backend_info_free(&m->info);
+    if (m->instances)
+        instance_list_free(m->instances, m->n_instances);
+    if (m->stats)
+        instance_stats_list_free(m->stats, m->n_stats);
+    if (m->images)
+        store_image_list_free(m->images, m->n_images);
+    if (m->fd >= 0)
+        close(m->fd);
+    free(m);
+}
+
+/* Hands M to the key thread; frees it when the pipe is gone. */
+static void post(struct worker *w, struct worker_msg *m)
+{
+    ssize_t n;
+
+    do
+        n = write(w->pipe[1], &m, sizeof(m));
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(m)) {
+        log_debug("dropping message %d: %s", (int)m->kind, strerror(errno));
+        worker_msg_free(m);
+    }
+}
+
+static void post_text(struct worker *w, enum worker_msg_kind kind, const char *name, const char *text)
+{
+    struct worker_msg *m = msg_new(kind);
+
+    m->name = xstrdup(name);
+    m->text = xstrdup(text);
+    post(w, m);
+}
+
+struct worker_msg *worker_receive(struct worker *w)
+{
+    struct worker_msg *m;
+    ssize_t n = read(w->pipe[0], &m, sizeof(m));
+
+    if (n != (ssize_t)sizeof(m))
+        return NULL;
+    return m;
+}
+
+int worker_fd(const struct worker *w)
+{
+    return w->pipe[0];
+}
+
+/* ---- shared state ---- */
+
+static bool should_quit(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool quit = w->quit;
+    pthread_mutex_unlock(&w->lock);
+    return quit;
+}
+
+/* Clears and returns *FLAG under the lock. */
+static bool take_flag(struct worker *w, bool *flag)
+{
+    pthread_mutex_lock(&w->lock);
+    bool value = *flag;
+    *flag = false;
+    pthread_mutex_unlock(&w->lock);
+    return value;
+}
+
+static void set_flag(struct worker *w, bool *flag)
+{
+    pthread_mutex_lock(&w->lock);
+    *flag = true;
+    pthread_cond_signal(&w->poll_wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static double monotonic_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps until the monotonic time DEADLINE or until something wakes the poll thread. */
+static void poll_wait(struct worker *w, double deadline)
+{
+    struct timespec ts;
+
+    if (deadline <= monotonic_now())
+        return;
+    ts.tv_sec = (time_t)deadline;
+    ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
+
+    pthread_mutex_lock(&w->lock);
+    if (!w->quit && !w->need_list && !w->need_images && !w->lost)
+        pthread_cond_timedwait(&w->poll_wake, &w->lock, &ts);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Runs on the backend's event thread. */
+static void on_event(void *ctx, const char *name, enum backend_event event)
+{
+    struct worker *w = ctx;
+    struct worker_msg *m = msg_new(MSG_EVENT);
+
+    m->name = xstrdup(name);
+    m->event = event;
+    post(w, m);
+    pthread_mutex_lock(&w->lock);
+    if (event == EVENT_DISCONNECTED)
+        w->lost = true;
+    else
+        w->need_list = true;
+    pthread_cond_signal(&w->poll_wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- poll thread ---- */
+
+static struct backend *poll_connect(struct worker *w)
+{
+    struct backend *b = w->ops->connect(w->uri);
+    struct worker_msg *m;
+
+    if (!b) {
+        post_text(w, MSG_DISCONNECTED, NULL, err_msg());
+        return NULL;
+    }
+    m = msg_new(MSG_CONNECTED);
+    if (w->ops->info(b, &m->info) < 0) {
+        log_debug("info failed: %s", err_msg());
+        memset(&m->info, 0, sizeof(m->info));
+        m->info.uri = xstrdup(w->uri ? w->uri : "");
+    }
+    post(w, m);
+    if (w->ops->events_start(b, on_event, w) < 0)
+        log_debug("events unavailable, polling only: %s", err_msg());
+    pthread_mutex_lock(&w->lock);
+    w->lost = false;
+    w->need_list = true;
+    w->need_images = true;
+    pthread_mutex_unlock(&w->lock);
+    return b;
+}
+
+static void poll_disconnect(struct worker *w, struct backend *b, const char *why)
+{
+    char *text = xasprintf("%s; reconnecting every 2 s", why);
+
+    w->ops->events_stop(b);
+    w->ops->close(b);
+    post_text(w, MSG_DISCONNECTED, NULL, text);
+    free(text);
+}
+
+static void poll_list(struct worker *w, struct backend *b)
+{
+    struct worker_msg *m = msg_new(MSG_INSTANCES);
+
+    if (w->ops->list(b, true, &m->instances, &m->n_instances) < 0) {
+        m->instances = NULL;
+        m->n_instances = 0;
+        worker_msg_free(m);
+        post_text(w, MSG_FAILED, NULL, err_msg());
+        return;
+    }
+    post(w, m);
+}
+
+static void poll_stats(struct worker *w, struct backend *b)
+{
+    struct worker_msg *m = msg_new(MSG_STATS);
+
+    if (w->ops->stats(b, &m->stats, &m->n_stats) < 0) {
+        m->stats = NULL;
+        m->n_stats = 0;
+        worker_msg_free(m);
+        post_text(w, MSG_FAILED, NULL, err_msg());
+        return;
+    }
+    post(w, m);
+}
+
+static void poll_images(struct worker *w)
+{
+    struct worker_msg *m = msg_new(MSG_IMAGES);
+
+    if (store_image_list(&m->images, &m->n_images) < 0) {
+        m->images = NULL;
+        m->n_images = 0;
+        worker_msg_free(m);
+        post_text(w, MSG_FAILED, NULL, err_msg());
+        return;
+    }
+    post(w, m);
+}
+
+static void *poll_main(void *arg)
+{
+    struct worker *w = arg;
+    struct backend *b = NULL;
+    double next = 0;
+    unsigned long tick = 0;
+
+    while (!should_quit(w)) {
+        if (!b) {
+            b = poll_connect(w);
+            if (!b) {
+                poll_wait(w, monotonic_now() + RECONNECT_SECONDS);
+                continue;
+            }
+            next = 0;
+        }
+        if (take_flag(w, &w->lost) || !w->ops->alive(b)) {
+            poll_disconnect(w, b, "the connection to the hypervisor was lost");
+            b = NULL;
+            continue;
+        }
+        if (take_flag(w, &w->need_list))
+            poll_list(w, b);
+        if (take_flag(w, &w->need_images))
+            poll_images(w);
+
+        double now = monotonic_now();
+        if (now >= next) {
+            tick++;
+            if (tick % LIST_EVERY_TICKS == 0)
+                poll_list(w, b);
+            if (tick % IMAGES_EVERY_TICKS == 0)
+                poll_images(w);
+            poll_stats(w, b);
+            pthread_mutex_lock(&w->lock);
+            next = now + w->refresh;
+            pthread_mutex_unlock(&w->lock);
+        }
+        poll_wait(w, next);
+    }
+    if (b) {
+        w->ops->events_stop(b);
+        w->ops->close(b);
+    }
+    return NULL;
+}
+
+/* ---- action thread ---- */
+
+static void progress_to_pipe(void *ctx, const char *message)
+{
+    post_text(ctx, MSG_PROGRESS, NULL, message);
+}
+
+static int action_create(struct worker *w, struct backend *b, struct request *r)
+{
+    struct image img;
+    struct run_spec spec;
+    int rc;
+
+    memset(&img, 0, sizeof(img));
+    if (store_image_get(r->run.image_ref, &img) < 0)
+        return -1;
+    memset(&spec, 0, sizeof(spec));
+    spec.name = r->run.name;
+    spec.image = &img;
+    spec.memory_mib = r->run.memory_mib;
+    spec.cpus = r->run.cpus;
+    spec.ports = r->run.ports;
+    spec.n_ports = r->run.n_ports;
+    spec.env = &r->run.env;
+    spec.args = r->run.have_args ? &r->run.args : NULL;
+    spec.start = true;
+    rc = w->ops->create(b, &spec);
+    image_free(&img);
+    return rc;
+}
+
+/* Performs R on B; returns 0 or -1 with the error record set, and the message for success in *DONE. */
+static int action_perform(struct worker *w, struct backend *b, struct request *r, char **done)
+{
+    struct progress progress = { progress_to_pipe, w };
+    int fd;
+
+    switch (r->kind) {
+    case REQ_START:
+        *done = xasprintf("started %s", r->name);
+        return w->ops->start(b, r->name);
+    case REQ_STOP:
+        *done = xasprintf("stopped %s", r->name);
+        return w->ops->stop(b, r->name, STOP_TIMEOUT, &progress);
+    case REQ_KILL:
+        *done = xasprintf("killed %s", r->name);
+        return w->ops->kill(b, r->name);
+    case REQ_RESTART:
+        *done = xasprintf("restarted %s", r->name);
+        if (w->ops->stop(b, r->name, STOP_TIMEOUT, &progress) < 0)
+            return -1;
+        return w->ops->start(b, r->name);
+    case REQ_REMOVE:
+        *done = xasprintf("removed %s", r->name);
+        return w->ops->remove(b, r->name, true);
+    case REQ_CREATE:
+        *done = xasprintf("started %s from %s", r->run.name, r->run.image_ref);
+        return action_create(w, b, r);
+    case REQ_CONSOLE:
+        fd = w->ops->console_open(b, r->name);
+        if (fd < 0)
+            return -1;
+        struct worker_msg *m = msg_new(MSG_CONSOLE);
+        m->name = xstrdup(r->name);
+        m->fd = fd;
+        m->attach = r->attach;
+        post(w, m);
+        return 0;
+    case REQ_REMOVE_IMAGE:
+        break;
+    }
+    return -1;
+}
+
+static int action_remove_image(const char *ref)
+{
+    char *name = NULL, *tag = NULL;
+    int rc = -1;
+
+    if (image_ref_parse(ref, &name, &tag) < 0)
+        goto cleanup;
+    rc = store_image_remove(name, tag);
+
+cleanup:
+    free(name);
+    free(tag);
+    return rc;
+}
+
+static struct request *action_pop(struct worker *w)
+{
+    struct request *r = NULL;
+
+    pthread_mutex_lock(&w->lock);
+    while (!w->quit && !w->queue)
+        pthread_cond_wait(&w->action_wake, &w->lock);
+    if (!w->quit) {
+        r = w->queue;
+        w->queue = r->next;
+        if (!w->queue)
+            w->queue_tail = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static void request_free(struct request *r)
+{
+    free(r->name);
+    worker_run_free(&r->run);
+    free(r);
+}
+
+static void *action_main(void *arg)
+{
+    struct worker *w = arg;
+    struct backend *b = NULL;
+    struct request *r;
+
+    while ((r = action_pop(w)) != NULL) {
+        char *done = NULL;
+        int rc;
+
+        if (r->kind == REQ_REMOVE_IMAGE) {
+            done = xasprintf("removed image %s", r->name);
+            rc = action_remove_image(r->name);
+            set_flag(w, &w->need_images);
+        } else {
+            if (b && !w->ops->alive(b)) {
+                w->ops->close(b);
+                b = NULL;
+            }
+            if (!b)
+                b = w->ops->connect(w->uri);
+            rc = b ? action_perform(w, b, r, &done) : -1;
+            set_flag(w, &w->need_list);
+        }
+        if (rc == 0)
+            post_text(w, MSG_DONE, r->name, done);
+        else
+            post_text(w, MSG_FAILED, r->name, err_msg());
+        free(done);
+        request_free(r);
+    }
+    if (b)
+        w->ops->close(b);
+    return NULL;
+}
+
+/* ---- builds ---- */
+
+struct build_job {
+    struct worker *w;
+    char *dir;
+};
+
+static void worker_unref(struct worker *w);
+
+static void *build_main(void *arg)
+{
+    struct build_job *job = arg;
+    struct worker *w = job->w;
+    struct build_options opts;
+    struct image img;
+    bool cached = false;
+
+    memset(&opts, 0, sizeof(opts));
+    memset(&img, 0, sizeof(img));
+    opts.dir = job->dir;
+    opts.progress.fn = progress_to_pipe;
+    opts.progress.ctx = w;
+    if (builder_build(&opts, &img, &cached) == 0) {
+        char *ref = xasprintf("%s:%s", img.name, img.tag);
+        char *text = xasprintf("%s %s", cached ? "reused the unchanged image" : "built", ref);
+
+        post_text(w, MSG_BUILT, ref, text);
+        free(ref);
+        free(text);
+        image_free(&img);
+        set_flag(w, &w->need_images);
+    } else {
+        post_text(w, MSG_FAILED, NULL, err_msg());
+    }
+
+    pthread_mutex_lock(&w->lock);
+    w->building = false;
+    pthread_mutex_unlock(&w->lock);
+    free(job->dir);
+    free(job);
+    worker_unref(w);
+    return NULL;
+}
+
+int worker_build(struct worker *w, const char *dir)
+{
+    struct build_job *job;
+    pthread_t thread;
+
+    pthread_mutex_lock(&w->lock);
+    if (w->building) {
+        pthread_mutex_unlock(&w->lock);
+        err_set("a build is already running; wait for it to finish");
+        return -1;
+    }
+    w->building = true;
+    w->refs++;
+    pthread_mutex_unlock(&w->lock);
+
+    job = xcalloc(1, sizeof(*job));
+    job->w = w;
+    job->dir = xstrdup(dir);
+    if (pthread_create(&thread, NULL, build_main, job) != 0) {
+        pthread_mutex_lock(&w->lock);
+        w->building = false;
+        w->refs--;
+        pthread_mutex_unlock(&w->lock);
+        free(job->dir);
+        free(job);
+        err_set("cannot start the build thread");
+        return -1;
+    }
+    pthread_detach(thread);
+    return 0;
+}
+
+/* ---- life cycle ---- */
+
+struct worker *worker_start(const struct backend_ops *ops, const char *uri, double refresh)
+{
+    struct worker *w = xcalloc(1, sizeof(*w));
+    sigset_t all, old;
+
+    w->ops = ops;
+    w->uri = xstrdup(uri);
+    w->refresh = refresh > 0 ? refresh : 1.0;
+    w->refs = 1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->poll_wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_cond_init(&w->action_wake, NULL);
+    if (pipe2(w->pipe, O_CLOEXEC) < 0) {
+        err_set_errno(errno, "cannot create the dashboard's message pipe");
+        free(w->uri);
+        free(w);
+        return NULL;
+    }
+    fcntl(w->pipe[0], F_SETFL, fcntl(w->pipe[0], F_GETFL) | O_NONBLOCK);
+
+    /* Signals (resize, Ctrl-C, Ctrl-Z) go to the key thread only: the threads started here, and the backend's own, block them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_create(&w->poll_thread, NULL, poll_main, w);
+    pthread_create(&w->action_thread, NULL, action_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return w;
+}
+
+static void worker_unref(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int refs = --w->refs;
+    pthread_mutex_unlock(&w->lock);
+    if (refs > 0)
+        return;
+
+    struct worker_msg *m;
+    while ((m = worker_receive(w)) != NULL)
+        worker_msg_free(m);
+    close(w->pipe[0]);
+    close(w->pipe[1]);
+    while (w->queue) {
+        struct request *r = w->queue;
+        w->queue = r->next;
+        request_free(r);
+    }
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->poll_wake);
+    pthread_cond_destroy(&w->action_wake);
+    free(w->uri);
+    free(w);
+}
+
+void worker_stop(struct worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_broadcast(&w->poll_wake);
+    pthread_cond_broadcast(&w->action_wake);
+    pthread_mutex_unlock(&w->lock);
+    /* NOTE: a stop in progress on the action thread delays this by up to STOP_TIMEOUT seconds. */
+    pthread_join(w->poll_thread, NULL);
+    pthread_join(w->action_thread, NULL);
+    worker_unref(w);
+}
+
+void worker_set_refresh(struct worker *w, double seconds)
+{
+    pthread_mutex_lock(&w->lock);
+    w->refresh = seconds;
+    pthread_cond_signal(&w->poll_wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void worker_refresh_images(struct worker *w)
+{
+    set_flag(w, &w->need_images);
+}
+
+static void enqueue(struct worker *w, struct request *r)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->queue_tail)
+        w->queue_tail->next = r;
+    else
+        w->queue = r;
+    w->queue_tail = r;
+    pthread_cond_signal(&w->action_wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void worker_request(struct worker *w, enum worker_req_kind kind, const char *name, bool attach)
+{
+    struct request *r = xcalloc(1, sizeof(*r));
+
+    r->kind = kind;
+    r->name = xstrdup(name);
+    r->attach = attach;
+    enqueue(w, r);
+}
+
+void worker_request_create(struct worker *w, struct worker_run *run)
+{
+    struct request *r = xcalloc(1, sizeof(*r));
+
+    r->kind = REQ_CREATE;
+    r->name = xstrdup(run->name);
+    r->run = *run;
+    memset(run, 0, sizeof(*run));
+    enqueue(w, r);
+}
+
+void worker_run_free(struct worker_run *run)
+{
+    free(run->name);
+    free(run->image_ref);
+    free(run->ports);
+    strv_free(&run->env);
+    strv_free(&run->args);
+    memset(run, 0, sizeof(*run));
+}
