@@ -838,10 +838,29 @@ static int custom_resolve(const char *spec, const char *modules, struct kernel *
     return 0;
 }
 
-int kernel_resolve(const char *spec, const char *modules, const struct progress *p, struct kernel *out)
+/* Sets OUT to the newest cached Debian cloud kernel; returns 1, 0 when there is none, or -1. */
+static int cache_newest(struct kernel *out)
 {
     struct kernel *list = NULL;
     size_t n = 0;
+    int found = 0;
+
+    if (kernel_list(&list, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (!has_suffix(list[i].version, KERNEL_FLAVOUR_SUFFIX))
+            continue;
+        *out = list[i];
+        memset(&list[i], 0, sizeof(list[i]));
+        found = 1;
+    }
+    kernel_list_free(list, n);
+    return found;
+}
+
+int kernel_resolve(const char *spec, const char *modules, const struct progress *p, struct kernel *out)
+{
+    int found, lock, rc;
 
     memset(out, 0, sizeof(*out));
     if (spec && strcmp(spec, KERNEL_DEFAULT) != 0)
@@ -852,18 +871,21 @@ int kernel_resolve(const char *spec, const char *modules, const struct progress 
         return -1;
     }
 
-    if (kernel_list(&list, &n) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!has_suffix(list[i].version, KERNEL_FLAVOUR_SUFFIX))
-            continue;
-        *out = list[i];
-        memset(&list[i], 0, sizeof(list[i]));
-        kernel_list_free(list, n);
-        return 0;
-    }
-    kernel_list_free(list, n);
+    found = cache_newest(out);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
 
-    progress_report(p, "no cached kernel: fetching %s", KERNEL_PACKAGE);
-    return kernel_fetch(p, out);
+    /* Builds started together fetch once: the second finds the first one's kernel. */
+    lock = store_lock("kernel-fetch");
+    if (lock < 0)
+        return -1;
+    found = cache_newest(out);
+    if (found == 0) {
+        progress_report(p, "no cached kernel: fetching %s", KERNEL_PACKAGE);
+        rc = kernel_fetch(p, out);
+    } else {
+        rc = found < 0 ? -1 : 0;
+    }
+    store_unlock(lock);
+    return rc;
 }
