@@ -396,6 +396,8 @@ static int supervise(struct supervisor *sv)
         for (size_t i = 0; i < sv->button_count; i++) {
             if ((fds[1 + i].revents & POLLIN) && init_power_pressed(sv->buttons[i]) && sv->stop_timeout_s >= 0)
                 supervise_stop(sv);
+            if (fds[1 + i].revents & (POLLERR | POLLHUP | POLLNVAL))
+                fds[1 + i].fd = -1; /* the device went away: poll would report it forever */
         }
     }
 }

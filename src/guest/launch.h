@@ -16,13 +16,13 @@
 
 #define LAUNCH_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* Why the application did not start, as reported in the KILN-EXIT line. */
+/* The reason the application did not start, as reported in the KILN-EXIT line. */
 struct launch_failure {
     int code;
     const char *error;
 };
 
-/* What the child sends back through the CLOEXEC pipe when it fails before execve succeeds. */
+/* The message the child writes to the CLOEXEC pipe when chdir or execve fails. */
 struct launch_report {
     int step; /* LAUNCH_STEP_* */
     int err;  /* errno */
@@ -195,10 +195,10 @@ static void launch_diagnose(const char *path, int err, struct launch_failure *f)
         return;
     }
     if (err == EACCES || err == ENOEXEC || err == EISDIR) {
-        const char *why = err == ENOEXEC ? "unknown binary format; is it built for x86_64 Linux?"
+        const char *reason = err == ENOEXEC ? "unknown binary format; is it built for x86_64 Linux?"
                           : stat(path, &st) == 0 && !S_ISREG(st.st_mode) ? "not a regular file"
                                                                           : "no execute permission";
-        log_error("cannot start %s: not executable (%s)", path, why);
+        log_error("cannot start %s: not executable (%s)", path, reason);
         *f = (struct launch_failure){ 126, "not-executable" };
         return;
     }
@@ -223,7 +223,7 @@ static void launch_child(const char *path, char **argv, char **envp, const char 
         report.err = errno;
     }
     if (write(report_fd, &report, sizeof report) < 0) {
-        /* The parent then sees a plain exit with status 127. */
+        /* The parent then treats the child as started and reports its exit status 127. */
     }
     _exit(127);
 }

@@ -100,6 +100,10 @@ static void net_write_resolv_conf(const struct net_config *cfg)
         return;
     for (size_t i = 0; i < cfg->dns_count; i++)
         used += (size_t)snprintf(text + used, sizeof text - used, "nameserver %s\n", net_ntoa(cfg->dns[i], addr));
+    /* A symlink copied from a host system (systemd-resolved) would point at a missing file. */
+    struct stat st;
+    if (lstat("/etc/resolv.conf", &st) == 0 && S_ISLNK(st.st_mode))
+        unlink("/etc/resolv.conf");
     if (mkdir_p("/etc", 0755) < 0 || file_write("/etc/resolv.conf", text, 0644) < 0)
         log_error("cannot write /etc/resolv.conf: %s; name resolution will fail", strerror(errno));
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Integration test of kiln-init: builds a test initramfs (kiln-init as /init,
-# the test application from init/testapp.c under several names, the kernel
-# modules) and boots it under QEMU TCG with different per-run settings in
-# fw_cfg, checking the console output of each boot.
+# Integration test of kiln-init. It builds one test initramfs that contains
+# kiln-init as /init, the kernel modules and the test application from
+# init/testapp.c under several names. Then it boots that image under QEMU TCG
+# with different per-run settings in fw_cfg and checks the console of each boot.
 #
 # usage: tests/integration/init.sh [BUILDDIR]
 #   KILN_KERNEL_DIR  an unpacked Debian cloud kernel package (boot/vmlinuz-*, lib/modules/*)
@@ -132,15 +132,16 @@ boot() {
 finish() {
     eval "wait \$pid_$1"
     echo $? > "$work/$1.status"
-    tr -d '\r' < "$work/$1.log" > "$work/$1.out" 2>/dev/null
+    { tr -d '\r' < "$work/$1.log"; } > "$work/$1.out" 2>/dev/null
 }
 
 # wait_for NAME TEXT: waits up to 50 s for TEXT on the console of a running VM.
 wait_for() {
     tries=0
+    eval "pid=\$pid_$1"
     while ! { tr -d '\r' < "$work/$1.log" | grep -qF "$2"; } 2>/dev/null; do
         tries=$((tries + 1))
-        [ $tries -lt 500 ] || return 1
+        [ $tries -lt 500 ] && kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.1
     done
 }
@@ -182,6 +183,7 @@ show_on_failure() {
     if [ "$failures" -gt "$1" ]; then
         echo "# console of $2:"
         sed 's/^/#   /' "$work/$2.out"
+        sed 's/^/#   qemu: /' "$work/$2.qemu"
     fi
 }
 

@@ -1,6 +1,7 @@
 /*
- * Test application for tests/integration/init.sh, one static binary installed
- * under several names; the name it runs as (argv[0]) picks the behaviour:
+ * Test application for tests/integration/init.sh. The image contains this one
+ * static binary under several names, and the name it runs as (argv[0]) selects
+ * the behaviour:
  *   exit3     prints a greeting and exits with status 3
  *   abort     kills itself with SIGABRT
  *   info      prints its arguments and environment hex-encoded, its working
