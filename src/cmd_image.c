@@ -55,13 +55,13 @@ static int cmd_images(struct cli_args *args)
         for (size_t i = 0; i < n; i++)
             printf("%s:%s\n", list[i].name, list[i].tag);
     } else {
-        printf("%-24s %-12s %-14s %-16s %-9s %s\n", "NAME", "TAG", "DIGEST", "CREATED", "SIZE", "KERNEL");
+        printf("%-24s %-12s %-14s %-24s %-9s %s\n", "NAME", "TAG", "DIGEST", "CREATED", "SIZE", "KERNEL");
         for (size_t i = 0; i < n; i++) {
             char ago[40], size[32];
 
             fmt_duration(now - list[i].created, ago, sizeof(ago));
             fmt_size(list[i].initrd_size + list[i].kernel_size, size, sizeof(size));
-            printf("%-24s %-12s %-14.12s %-16s %-9s %s\n", list[i].name, list[i].tag,
+            printf("%-24s %-12s %-14.12s %-24s %-9s %s\n", list[i].name, list[i].tag,
                    short_digest(list[i].digest), strcat(ago, " ago"), size, list[i].kernel_version);
         }
     }

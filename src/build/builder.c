@@ -24,8 +24,8 @@
 #define PYTHON "/usr/bin/python3"
 #define SHELL "/bin/sh"
 
-/* Modules every image carries: settings (fw_cfg), network, volumes and the power button. */
-static const char *const base_modules[] = {"qemu_fw_cfg", "virtio_net", "virtio_blk", "button", "evdev"};
+/* Features every image carries: settings (fw_cfg), network, volumes and the power button. */
+static const char *const base_features[] = {"fwcfg", "net", "block", "powerbutton"};
 
 /* Python standard library parts no server app needs; left out to keep images small. */
 static const char *const python_skip[] = {
@@ -422,8 +422,13 @@ static int gather_modules(struct build *b)
 
     if (!b->kernel.modules_dir)
         return 0;
-    for (size_t i = 0; i < ARRAY_SIZE(base_modules); i++)
-        strv_push(&names, base_modules[i]);
+    for (size_t i = 0; i < ARRAY_SIZE(base_features); i++) {
+        const char *const *list = modules_for_feature(base_features[i]);
+
+        for (size_t j = 0; list && list[j]; j++)
+            if (!strv_contains(&names, list[j]))
+                strv_push(&names, list[j]);
+    }
     for (size_t i = 0; i < b->m.kernel_modules.len; i++)
         strv_push(&names, b->m.kernel_modules.items[i]);
     rc = modules_resolve(b->kernel.modules_dir, &names, &paths);
