@@ -31,16 +31,17 @@
 /* Reads kiln's metadata of DOM: 0, -2 when DOM has none (a foreign domain), -1 on other errors. */
 static int meta_get(virDomainPtr dom, struct lv_meta *meta)
 {
+    const char *name = virDomainGetName(dom);
     char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, LV_META_NS, VIR_DOMAIN_AFFECT_CURRENT);
     int rc;
 
     memset(meta, 0, sizeof(*meta));
     if (!xml) {
         if (lv_error_is(VIR_ERR_NO_DOMAIN_METADATA)) {
-            err_set("domain %s has no kiln metadata", virDomainGetName(dom));
+            err_set("domain %s has no kiln metadata", name);
             return -2;
         }
-        lv_error_set("cannot read the metadata of %s", virDomainGetName(dom));
+        lv_error_set("cannot read the metadata of %s", name);
         return -1;
     }
     rc = lv_xml_metadata_parse(xml, meta);
@@ -51,6 +52,7 @@ static int meta_get(virDomainPtr dom, struct lv_meta *meta)
 /* Writes META to the persistent definition, and to the running one when DOM is active. */
 static int meta_set(virDomainPtr dom, const struct lv_meta *meta)
 {
+    const char *name = virDomainGetName(dom);
     char *xml = lv_xml_metadata(meta);
     unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
     int rc;
@@ -64,7 +66,7 @@ static int meta_set(virDomainPtr dom, const struct lv_meta *meta)
         rc = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml, LV_META_PREFIX, LV_META_NS,
                                   VIR_DOMAIN_AFFECT_CONFIG);
     if (rc < 0)
-        lv_error_set("cannot update the metadata of instance %s", virDomainGetName(dom));
+        lv_error_set("cannot update the metadata of instance %s", name);
     free(xml);
     return rc;
 }
@@ -254,11 +256,13 @@ static int instance_fill(virDomainPtr dom, struct lv_meta *meta, struct instance
 
     memset(out, 0, sizeof(*out));
     out->exit_code = -1;
+    out->name = xstrdup(virDomainGetName(dom));
     if (virDomainGetState(dom, &state, &reason, 0) < 0 || virDomainGetInfo(dom, &info) < 0) {
-        lv_error_set("cannot read the state of instance %s", virDomainGetName(dom));
+        lv_error_set("cannot read the state of instance %s", out->name);
+        free(out->name);
+        out->name = NULL;
         return -1;
     }
-    out->name = xstrdup(virDomainGetName(dom));
     if (virDomainGetUUIDString(dom, uuid) == 0)
         out->uuid = xstrdup(uuid);
     out->state = lv_state_map(state, reason, meta->started);
@@ -639,17 +643,26 @@ static bool domain_stopped(virDomainPtr dom)
 
 static void finished_record(virDomainPtr dom, struct lv_meta *meta)
 {
+    const char *name = virDomainGetName(dom);
+
     meta->finished = (long long)time(NULL);
     if (meta_set(dom, meta) < 0)
-        log_debug("cannot record when %s finished: %s", virDomainGetName(dom), err_msg());
+        log_debug("cannot record when %s finished: %s", name, err_msg());
     err_clear();
 }
 
 static int domain_destroy(virDomainPtr dom)
 {
-    if (virDomainDestroy(dom) == 0 || domain_stopped(dom))
+    const char *name = virDomainGetName(dom);
+    char msg[1024];
+
+    if (virDomainDestroy(dom) == 0)
         return 0;
-    lv_error_set("cannot destroy instance %s", virDomainGetName(dom));
+    lv_error_set("cannot destroy instance %s", name);
+    snprintf(msg, sizeof(msg), "%s", err_msg());
+    if (domain_stopped(dom))
+        return 0; /* it stopped by itself meanwhile */
+    err_set("%s", msg);
     return -1;
 }
 

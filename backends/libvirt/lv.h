@@ -73,6 +73,10 @@ struct lv_domain_def {
 };
 
 /* connect.c */
+/*
+ * Sets the error record to the message followed by libvirt's last error. Every
+ * libvirt call (even virDomainGetName) clears that error, so no argument may call libvirt.
+ */
 void lv_error_set(const char *fmt, ...) KILN_PRINTF(1, 2);
 bool lv_error_is(int code);
 void lv_event_loop_start(void);
@@ -83,10 +87,11 @@ int lv_accel_kvm_ioctl_probe(char **reason);
 
 /* xml.c */
 char *lv_xml_domain(const struct lv_domain_def *def);
+/* The metadata element for virDomainSetMetadata: <instance> without a namespace. */
 char *lv_xml_metadata(const struct lv_meta *meta);
 /* A transient kvm domain booting KERNEL alone, its serial port logged to LOG_PATH. */
 char *lv_xml_probe_domain(const char *name, const char *kernel, const char *log_path);
-/* Reads kiln's metadata from XML (a domain or the metadata element); -1 when there is none. */
+/* Reads kiln's metadata from XML: a domain, or the element virDomainGetMetadata returns; -1 when there is none. */
 int lv_xml_metadata_parse(const char *xml, struct lv_meta *meta);
 void lv_meta_free(struct lv_meta *meta);
 /* Builds the per-run settings for SPEC (arguments, environment, network, mounts, hostname). */

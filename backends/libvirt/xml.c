@@ -184,11 +184,11 @@ static int write_elem(xmlTextWriterPtr w, const char *name, const char *text)
     return xmlTextWriterWriteElement(w, (xs)name, (xs)text);
 }
 
-static int write_kiln_elem(xmlTextWriterPtr w, const char *name, const char *text)
+static int write_kiln_elem(xmlTextWriterPtr w, xs prefix, const char *name, const char *text)
 {
     if (text_check(name, text) < 0)
         return -1;
-    return xmlTextWriterWriteElementNS(w, (xs)LV_META_PREFIX, (xs)name, NULL, (xs)text);
+    return xmlTextWriterWriteElementNS(w, prefix, (xs)name, NULL, (xs)text);
 }
 
 static int write_attr(xmlTextWriterPtr w, const char *name, const char *value)
@@ -203,31 +203,36 @@ static int write_attr_int(xmlTextWriterPtr w, const char *name, long long value)
     return xmlTextWriterWriteFormatAttribute(w, (xs)name, "%lld", value);
 }
 
-static int write_time(xmlTextWriterPtr w, const char *name, long long epoch)
+static int write_time(xmlTextWriterPtr w, xs prefix, const char *name, long long epoch)
 {
     char buf[32];
 
     if (epoch <= 0)
         return 0;
-    return write_kiln_elem(w, name, time_rfc3339(epoch, buf, sizeof(buf)));
+    return write_kiln_elem(w, prefix, name, time_rfc3339(epoch, buf, sizeof(buf)));
 }
 
-/* Writes <kiln:instance> with its namespace declaration. */
-static int write_meta(xmlTextWriterPtr w, const struct lv_meta *m)
+/*
+ * Writes <kiln:instance> with its namespace declaration when NAMESPACED, else a
+ * plain <instance>: virDomainSetMetadata adds the namespace itself and fails
+ * when the element already declares it.
+ */
+static int write_meta(xmlTextWriterPtr w, const struct lv_meta *m, bool namespaced)
 {
+    xs prefix = namespaced ? (xs)LV_META_PREFIX : NULL;
     int rc = -1;
 
-    W(xmlTextWriterStartElementNS(w, (xs)LV_META_PREFIX, (xs)"instance", (xs)LV_META_NS));
+    W(xmlTextWriterStartElementNS(w, prefix, (xs)"instance", namespaced ? (xs)LV_META_NS : NULL));
     if (m->image)
-        W(write_kiln_elem(w, "image", m->image));
+        W(write_kiln_elem(w, prefix, "image", m->image));
     if (m->digest)
-        W(write_kiln_elem(w, "digest", m->digest));
-    W(write_time(w, "created", m->created));
-    W(write_time(w, "started", m->started));
-    W(write_time(w, "finished", m->finished));
-    W(write_kiln_elem(w, "auto-remove", m->auto_remove ? "true" : "false"));
+        W(write_kiln_elem(w, prefix, "digest", m->digest));
+    W(write_time(w, prefix, "created", m->created));
+    W(write_time(w, prefix, "started", m->started));
+    W(write_time(w, prefix, "finished", m->finished));
+    W(write_kiln_elem(w, prefix, "auto-remove", m->auto_remove ? "true" : "false"));
     if (m->log_path) {
-        W(xmlTextWriterStartElementNS(w, (xs)LV_META_PREFIX, (xs)"log", NULL));
+        W(xmlTextWriterStartElementNS(w, prefix, (xs)"log", NULL));
         W(write_attr_int(w, "offset", m->log_offset));
         W(text_check("log path", m->log_path));
         W(xmlTextWriterWriteString(w, (xs)m->log_path));
@@ -236,7 +241,7 @@ static int write_meta(xmlTextWriterPtr w, const struct lv_meta *m)
     for (size_t i = 0; i < m->n_ports; i++) {
         const struct port_map *p = &m->ports[i];
 
-        W(xmlTextWriterStartElementNS(w, (xs)LV_META_PREFIX, (xs)"port", NULL));
+        W(xmlTextWriterStartElementNS(w, prefix, (xs)"port", NULL));
         W(write_attr(w, "host-ip", p->host_ip));
         W(write_attr_int(w, "host", p->host_port));
         W(write_attr_int(w, "guest", p->guest_port));
@@ -246,7 +251,7 @@ static int write_meta(xmlTextWriterPtr w, const struct lv_meta *m)
     for (size_t i = 0; i < m->n_volumes; i++) {
         const struct volume_mount *v = &m->volumes[i];
 
-        W(xmlTextWriterStartElementNS(w, (xs)LV_META_PREFIX, (xs)"volume", NULL));
+        W(xmlTextWriterStartElementNS(w, prefix, (xs)"volume", NULL));
         if (v->volume)
             W(write_attr(w, "name", v->volume));
         W(write_attr(w, "file", v->file ? v->file : ""));
@@ -440,7 +445,7 @@ static int write_domain(xmlTextWriterPtr w, const struct lv_domain_def *def)
     W(write_elem(w, "name", spec->name));
 
     W(xmlTextWriterStartElement(w, (xs)"metadata"));
-    W(write_meta(w, def->meta));
+    W(write_meta(w, def->meta, true));
     W(xmlTextWriterEndElement(w));
 
     W(xmlTextWriterStartElement(w, (xs)"memory"));
@@ -510,7 +515,7 @@ static int write_domain_cb(xmlTextWriterPtr w, const void *arg)
 
 static int write_meta_cb(xmlTextWriterPtr w, const void *arg)
 {
-    return write_meta(w, arg);
+    return write_meta(w, arg, false);
 }
 
 char *lv_xml_domain(const struct lv_domain_def *def)
@@ -651,13 +656,18 @@ int lv_xml_metadata_parse(const char *xml, struct lv_meta *meta)
     if (!ctx || xmlXPathRegisterNs(ctx, (xs)LV_META_PREFIX, (xs)LV_META_NS) < 0)
         goto cleanup;
     found = xmlXPathEvalExpression((xs) "//" LV_META_PREFIX ":instance", ctx);
-    if (!found || !found->nodesetval || found->nodesetval->nodeNr == 0) {
-        err_set("the domain has no kiln metadata");
-        goto cleanup;
+    if (found && found->nodesetval && found->nodesetval->nodeNr > 0) {
+        inst = found->nodesetval->nodeTab[0];
+    } else {
+        /* virDomainGetMetadata returns the element with its namespace removed. */
+        inst = xmlDocGetRootElement(doc);
+        if (!inst || inst->ns || !xmlStrEqual(inst->name, (xs) "instance")) {
+            err_set("the domain has no kiln metadata");
+            goto cleanup;
+        }
     }
-    inst = found->nodesetval->nodeTab[0];
     for (xmlNodePtr c = inst->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && c->ns && xmlStrEqual(c->ns->href, (xs)LV_META_NS))
+        if (c->type == XML_ELEMENT_NODE && (!c->ns || xmlStrEqual(c->ns->href, (xs)LV_META_NS)))
             parse_meta_child(c, meta);
     rc = 0;
 
