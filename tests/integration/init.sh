@@ -6,11 +6,10 @@
 #
 # usage: tests/integration/init.sh [BUILDDIR]
 #   KILN_KERNEL_DIR  an unpacked Debian cloud kernel package (boot/vmlinuz-*, lib/modules/*)
-#   KILN_KERNEL_DEB  or the linux-image-*-cloud-amd64 .deb to unpack
 #   KILN_TEST_PORT   host port forwarded to the guest's port 80 (default 18099, on 127.0.0.1)
 #   KILN_TEST_KEEP   when set, keeps the temporary directory with the console logs
-# Prints "ok - NAME" or "not ok - NAME" per check; exits 1 on any failure and
-# 77 when no kernel is available.
+# Prints "ok - NAME" or "not ok - NAME" per check; exits 1 on any failure,
+# including when no kernel is available.
 
 set -u
 
@@ -43,27 +42,19 @@ fail_setup() {
 
 # --- the kernel ---------------------------------------------------------------
 
+# The kernel cache of the test store (tests/lib.sh fetches it once), or an
+# unpacked Debian kernel package named by KILN_KERNEL_DIR.
 if [ -n "${KILN_KERNEL_DIR:-}" ]; then
-    kernel_dir=$KILN_KERNEL_DIR
+    vmlinuz=$(ls "$KILN_KERNEL_DIR"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+    modules_dir=$(ls -d "$KILN_KERNEL_DIR"/lib/modules/*/kernel 2>/dev/null | head -n 1)
 else
-    deb=${KILN_KERNEL_DEB:-}
-    if [ -z "$deb" ]; then
-        # Places where a downloaded kernel package usually sits.
-        for candidate in /tmp/kpoc/linux-image-*-cloud-amd64_*.deb \
-                         /var/cache/apt/archives/linux-image-*-cloud-amd64_*.deb; do
-            [ -f "$candidate" ] && deb=$candidate && break
-        done
-    fi
-    if [ -z "$deb" ]; then
-        echo "# SKIP: no kernel; set KILN_KERNEL_DIR or KILN_KERNEL_DEB (apt-get download linux-image-cloud-amd64)"
-        exit 77
-    fi
-    kernel_dir=$work/kernel
-    dpkg-deb -x "$deb" "$kernel_dir" || fail_setup "cannot unpack $deb"
+    top=$(cd "$(dirname "$0")/../.." && pwd)
+    . "$top/tests/lib.sh"
+    kiln_test_store_setup >/dev/null || fail_setup "no kernel in the kiln cache and none could be fetched"
+    vmlinuz=$KILN_TEST_KERNEL_DIR/vmlinuz
+    modules_dir=$KILN_TEST_KERNEL_DIR/modules/kernel
 fi
-vmlinuz=$(ls "$kernel_dir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
-modules_dir=$(ls -d "$kernel_dir"/lib/modules/*/kernel 2>/dev/null | head -n 1)
-[ -n "$vmlinuz" ] && [ -n "$modules_dir" ] || fail_setup "no boot/vmlinuz-* or lib/modules in $kernel_dir"
+[ -f "$vmlinuz" ] && [ -d "$modules_dir" ] || fail_setup "no kernel image or modules found"
 [ -x "$init" ] || fail_setup "$init is missing; run make build/kiln-init"
 
 # --- the initramfs --------------------------------------------------------------
