@@ -590,7 +590,7 @@ const char *fmt_size(unsigned long long bytes, char *buf, size_t size)
     if (unit == 0)
         snprintf(buf, size, "%lluB", bytes);
     else
-        snprintf(buf, size, value < 10 ? "%.3g%s" : "%.0f%s", value, units[unit]);
+        snprintf(buf, size, "%.3g%s", value, units[unit]);
     return buf;
 }
 
