@@ -2,6 +2,7 @@
 #include "ui/form.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,67 @@ bool form_name_valid(const char *name)
         if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
             return false;
     return true;
+}
+
+/* Splits INPUT into the directory to list and the prefix of the name being typed. */
+static void split_path(const char *input, char **dir, char **prefix)
+{
+    const char *slash = strrchr(input, '/');
+
+    if (!slash) {
+        *dir = xstrdup(".");
+        *prefix = xstrdup(input);
+    } else if (slash == input) {
+        *dir = xstrdup("/");
+        *prefix = xstrdup(slash + 1);
+    } else {
+        *dir = xstrndup(input, (size_t)(slash - input));
+        *prefix = xstrdup(slash + 1);
+    }
+}
+
+char *form_complete_path(const char *input, struct strv *matches)
+{
+    char *dir, *prefix, *common = NULL, *result;
+    size_t plen;
+    DIR *d;
+    struct dirent *e;
+
+    split_path(input, &dir, &prefix);
+    plen = strlen(prefix);
+    d = opendir(dir);
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (strncmp(e->d_name, prefix, plen) != 0 || (e->d_name[0] == '.' && prefix[0] != '.'))
+            continue;
+        char *full = path_join(dir, e->d_name);
+        char *name = xasprintf("%s%s", e->d_name, path_is_dir(full) ? "/" : "");
+        free(full);
+        if (!common) {
+            common = xstrdup(name);
+        } else {
+            size_t i = 0;
+            while (common[i] && common[i] == name[i])
+                i++;
+            common[i] = '\0';
+        }
+        strv_push_owned(matches, name);
+    }
+    if (d)
+        closedir(d);
+    strv_sort(matches);
+
+    if (!common) {
+        result = xstrdup(input);
+    } else {
+        size_t keep = strlen(input) - plen;
+        result = xasprintf("%.*s%s", (int)keep, input, common);
+    }
+    if (matches->len == 1)
+        strv_free(matches);
+    free(common);
+    free(dir);
+    free(prefix);
+    return result;
 }

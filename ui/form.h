@@ -21,4 +21,11 @@ int form_parse_env(const char *text, struct strv *out);
 /* True for an instance name: a letter or digit, then letters, digits, '_', '.', '-'; at most 64. */
 bool form_name_valid(const char *name);
 
+/*
+ * Completes the path INPUT against the file system: returns the longest
+ * completion shared by every match (a directory gets a trailing '/') and fills
+ * MATCHES with the candidate names when there are several. Caller frees.
+ */
+char *form_complete_path(const char *input, struct strv *matches);
+
 #endif

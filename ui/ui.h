@@ -1,14 +1,14 @@
-/* The ncurses dashboard: entry point used by main.c and `kiln dash`. */
+/* The dashboard: `kiln` alone on a terminal and `kiln dash`. */
 #ifndef KILN_UI_H
 #define KILN_UI_H
 
 struct ui_options {
-    const char *uri;   /* libvirt URI, NULL: the default chain */
-    const char *theme; /* theme name or YAML path, NULL: config or default */
-    double refresh;    /* seconds between stats refreshes */
+    const char *uri;     /* connection URI, NULL: the default chain */
+    const char *theme;   /* theme name or path, NULL: "default" */
+    double refresh;      /* seconds between stats samples, <= 0: 1 */
 };
 
-/* Runs the dashboard until the user quits; returns an exit status. */
+/* Runs the dashboard until the user quits; returns an exit status (EXIT_OK, EXIT_RUNTIME). */
 int ui_run(const struct ui_options *opts);
 
 #endif

@@ -496,7 +496,7 @@ static void *build_main(void *arg)
         image_free(&img);
         set_flag(w, &w->need_images);
     } else {
-        post_text(w, MSG_FAILED, NULL, err_msg());
+        post_text(w, MSG_BUILT, NULL, err_msg());
     }
 
     pthread_mutex_lock(&w->lock);

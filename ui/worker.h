@@ -23,7 +23,7 @@ enum worker_msg_kind {
     MSG_DONE,           /* a request finished: TEXT describes it */
     MSG_FAILED,         /* a request failed: TEXT is the error */
     MSG_PROGRESS,       /* TEXT: one progress line of a build or a stop */
-    MSG_BUILT,          /* the build made image NAME ("NAME:TAG") */
+    MSG_BUILT,          /* the build made image NAME ("NAME:TAG"); NAME is NULL and TEXT the error when it failed */
     MSG_CONSOLE,        /* FD is NAME's serial console, owned by the receiver */
 };
 

@@ -113,6 +113,63 @@ static void instance_names(void **state)
     assert_false(form_name_valid("a2345678901234567890123456789012345678901234567890123456789012345"));
 }
 
+static void path_completion(void **state)
+{
+    char dir[] = "/tmp/kiln-complete.XXXXXX";
+    struct strv matches = { 0 };
+    char *input, *out;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    char *p1 = xasprintf("%s/project-one", dir), *p2 = xasprintf("%s/project-two", dir);
+    char *f = xasprintf("%s/notes.txt", dir);
+    assert_int_equal(mkdir_p(p1, 0755), 0);
+    assert_int_equal(mkdir_p(p2, 0755), 0);
+    assert_int_equal(file_write_atomic(f, "x", 1, 0644), 0);
+
+    /* Two matches: extend to the shared prefix and list both. */
+    input = xasprintf("%s/pro", dir);
+    out = form_complete_path(input, &matches);
+    char *expected = xasprintf("%s/project-", dir);
+    assert_string_equal(out, expected);
+    assert_int_equal(matches.len, 2);
+    assert_string_equal(matches.items[0], "project-one/");
+    free(out);
+    free(input);
+    free(expected);
+    strv_free(&matches);
+
+    /* One directory: complete it with a slash, no list. */
+    input = xasprintf("%s/project-o", dir);
+    out = form_complete_path(input, &matches);
+    expected = xasprintf("%s/project-one/", dir);
+    assert_string_equal(out, expected);
+    assert_int_equal(matches.len, 0);
+    free(out);
+    free(input);
+    free(expected);
+
+    /* A file gets no slash; no match leaves the input alone. */
+    input = xasprintf("%s/no", dir);
+    out = form_complete_path(input, &matches);
+    expected = xasprintf("%s/notes.txt", dir);
+    assert_string_equal(out, expected);
+    free(out);
+    free(input);
+    free(expected);
+    input = xasprintf("%s/zzz", dir);
+    out = form_complete_path(input, &matches);
+    assert_string_equal(out, input);
+    assert_int_equal(matches.len, 0);
+    free(out);
+    free(input);
+
+    rm_rf(dir);
+    free(p1);
+    free(p2);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +179,7 @@ int main(void)
         cmocka_unit_test(words_split_like_shell),
         cmocka_unit_test(env_entries),
         cmocka_unit_test(instance_names),
+        cmocka_unit_test(path_completion),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,776 @@
+/* The dashboard's screen loop: terminal set-up, signals, resize, worker messages and key dispatch. */
+#define _GNU_SOURCE /* pipe2 */
+#include "ui/ui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ui/dash.h"
+#include "ui/paint.h"
+
+#define CTRL_KEY(c) ((c) & 0x1f)
+/* Seconds a message stays on the status line. */
+#define STATUS_SECONDS 8.0
+
+/* Signals caught while curses runs are written here and handled by the loop. */
+static int signal_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t curses_active;
+
+/* ---- terminal life cycle ---- */
+
+static void end_curses(void)
+{
+    if (curses_active) {
+        curses_active = 0;
+        endwin();
+    }
+}
+
+/* Restores the terminal before a crash or out-of-memory death, then lets the signal kill us. */
+static void on_crash(int sig)
+{
+    end_curses();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+
+    if (write(signal_pipe[1], &c, 1) < 0) {
+        /* The pipe is full: the loop already has signals to handle. */
+    }
+    errno = saved;
+}
+
+static void install_signals(void)
+{
+    static const int crash[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL };
+    static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGTSTP };
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    for (size_t i = 0; i < ARRAY_SIZE(crash); i++)
+        sigaction(crash[i], &sa, NULL);
+
+    sa.sa_handler = on_signal;
+    sa.sa_flags = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(handled); i++)
+        sigaction(handled[i], &sa, NULL);
+
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    util_set_fatal_hook(end_curses);
+}
+
+static void restore_signals(void)
+{
+    static const int all[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGPIPE };
+
+    for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+        signal(all[i], SIG_DFL);
+    util_set_fatal_hook(NULL);
+}
+
+static int start_curses(void)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        err_set("the dashboard needs a terminal; use kiln ps or kiln images in scripts");
+        return -1;
+    }
+    if (!newterm(NULL, stdout, stdin)) {
+        err_set("cannot open the terminal '%s'; set TERM to a terminal type curses knows",
+                getenv("TERM") ? getenv("TERM") : "");
+        return -1;
+    }
+    curses_active = 1;
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+    return 0;
+}
+
+/* ---- status and theme ---- */
+
+void dash_status(struct dash *d, enum theme_role role, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->status, sizeof(d->status), fmt, ap);
+    va_end(ap);
+    d->status_role = role;
+    d->status_until = time_now() + STATUS_SECONDS;
+    d->dirty = true;
+    if (role == ROLE_ERROR)
+        log_debug("status: %s", d->status);
+}
+
+/* Loads theme NAME, falling back to the built-in one with the error on the status line. */
+static void load_theme(struct dash *d, const char *name)
+{
+    char *path = theme_find(name);
+
+    if (!path || theme_load_file(path, &d->theme) < 0) {
+        dash_status(d, ROLE_ERROR, "%s; using the built-in theme", err_msg());
+        theme_builtin(&d->theme);
+    }
+    free(path);
+    if (!d->color && !d->theme.monochrome) {
+        /* NO_COLOR or a terminal without colours: attributes only. */
+        theme_builtin_monochrome(&d->theme);
+    }
+    paint_apply_theme(&d->theme, d->color);
+    for (size_t i = 0; i < d->theme_names.len; i++)
+        if (strcmp(d->theme_names.items[i], name) == 0)
+            d->theme_index = i;
+    d->dirty = true;
+}
+
+static void next_theme(struct dash *d)
+{
+    if (d->theme_names.len == 0) {
+        dash_status(d, ROLE_WARNING, "no theme files found; put NAME.yaml files in $KILN_THEMES");
+        return;
+    }
+    d->theme_index = (d->theme_index + 1) % d->theme_names.len;
+    err_clear();
+    d->status[0] = '\0';
+    load_theme(d, d->theme_names.items[d->theme_index]);
+    if (d->status_role != ROLE_ERROR || !d->status[0])
+        dash_status(d, ROLE_STATUS, "theme %s%s", d->theme_names.items[d->theme_index],
+                    d->color ? "" : " (no colours: NO_COLOR is set or the terminal has none)");
+}
+
+/* ---- views ---- */
+
+static void view_keep_selection(struct table_view *v, const char *(*name_of)(struct dash *, size_t),
+                                struct dash *d)
+{
+    if (v->selected_name) {
+        for (size_t i = 0; i < v->count; i++) {
+            if (strcmp(name_of(d, v->index[i]), v->selected_name) == 0) {
+                v->selected = i;
+                return;
+            }
+        }
+    }
+    if (v->selected >= v->count)
+        v->selected = v->count ? v->count - 1 : 0;
+}
+
+static const char *instance_name_at(struct dash *d, size_t i)
+{
+    return d->model.inst[i].inst.name;
+}
+
+static const char *image_ref_at(struct dash *d, size_t i)
+{
+    static char ref[160];
+
+    snprintf(ref, sizeof(ref), "%s:%s", d->model.img[i].img.name, d->model.img[i].img.tag);
+    return ref;
+}
+
+static void remember_selection(struct dash *d)
+{
+    free(d->iview.selected_name);
+    free(d->mview.selected_name);
+    d->iview.selected_name = d->iview.count ? xstrdup(instance_name_at(d, d->iview.index[d->iview.selected])) : NULL;
+    d->mview.selected_name = d->mview.count ? xstrdup(image_ref_at(d, d->mview.index[d->mview.selected])) : NULL;
+}
+
+void dash_rebuild_views(struct dash *d)
+{
+    d->iview.index = xrealloc(d->iview.index, (d->model.n_inst + 1) * sizeof(size_t));
+    d->iview.count = rows_instance_view(d->model.inst, d->model.n_inst, d->filter,
+                                        (enum instance_column)d->iview.sort, d->iview.descending, d->iview.index);
+    view_keep_selection(&d->iview, instance_name_at, d);
+
+    d->mview.index = xrealloc(d->mview.index, (d->model.n_img + 1) * sizeof(size_t));
+    d->mview.count = rows_image_view(d->model.img, d->model.n_img, d->filter,
+                                     (enum image_column)d->mview.sort, d->mview.descending, d->mview.index);
+    view_keep_selection(&d->mview, image_ref_at, d);
+    remember_selection(d);
+    d->dirty = true;
+}
+
+struct inst_row *dash_selected_instance(struct dash *d)
+{
+    if (d->iview.count == 0)
+        return NULL;
+    return &d->model.inst[d->iview.index[d->iview.selected]];
+}
+
+struct image_row *dash_selected_image(struct dash *d)
+{
+    if (d->mview.count == 0)
+        return NULL;
+    return &d->model.img[d->mview.index[d->mview.selected]];
+}
+
+void dash_targets(struct dash *d, enum ui_pane pane, struct strv *out)
+{
+    if (pane == PANE_IMAGES) {
+        for (size_t i = 0; i < d->mview.count; i++)
+            if (d->model.img[d->mview.index[i]].marked)
+                strv_push(out, image_ref_at(d, d->mview.index[i]));
+        if (out->len == 0 && dash_selected_image(d))
+            strv_push(out, image_ref_at(d, d->mview.index[d->mview.selected]));
+        return;
+    }
+    for (size_t i = 0; i < d->iview.count; i++)
+        if (d->model.inst[d->iview.index[i]].marked)
+            strv_push(out, d->model.inst[d->iview.index[i]].inst.name);
+    if (out->len == 0 && dash_selected_instance(d))
+        strv_push(out, dash_selected_instance(d)->inst.name);
+}
+
+/* The table the keys move in: the focused one, the instances when the bottom pane has the focus. */
+static struct table_view *focused_view(struct dash *d)
+{
+    return d->focus == PANE_IMAGES ? &d->mview : &d->iview;
+}
+
+static void move_selection(struct dash *d, long delta)
+{
+    struct table_view *v = focused_view(d);
+    long pos = (long)v->selected + delta;
+
+    if (v->count == 0)
+        return;
+    if (pos < 0)
+        pos = 0;
+    if (pos >= (long)v->count)
+        pos = (long)v->count - 1;
+    v->selected = (size_t)pos;
+    remember_selection(d);
+    d->dirty = true;
+}
+
+static void toggle_mark(struct dash *d)
+{
+    if (d->focus == PANE_IMAGES) {
+        struct image_row *r = dash_selected_image(d);
+        if (r)
+            r->marked = !r->marked;
+    } else {
+        struct inst_row *r = dash_selected_instance(d);
+        if (r)
+            r->marked = !r->marked;
+    }
+    move_selection(d, 1);
+}
+
+static void clear_marks(struct dash *d)
+{
+    for (size_t i = 0; i < d->model.n_inst; i++)
+        d->model.inst[i].marked = false;
+    for (size_t i = 0; i < d->model.n_img; i++)
+        d->model.img[i].marked = false;
+}
+
+static void cycle_sort(struct dash *d)
+{
+    struct table_view *v = focused_view(d);
+    bool images = d->focus == PANE_IMAGES;
+    int columns = images ? MCOL_LAST : ICOL_LAST;
+    const struct layout_column *cols = images ? layout_image_columns : layout_instance_columns;
+
+    v->sort = (v->sort + 1) % columns;
+    /* Figures read best largest first, names alphabetically. */
+    v->descending = images ? (v->sort == MCOL_SIZE || v->sort == MCOL_CREATED || v->sort == MCOL_USED)
+                           : (v->sort == ICOL_CPU || v->sort == ICOL_MEMORY || v->sort == ICOL_NET ||
+                              v->sort == ICOL_BLOCK || v->sort == ICOL_UPTIME);
+    dash_rebuild_views(d);
+    dash_status(d, ROLE_STATUS, "%s sorted by %s", images ? "images" : "instances", cols[v->sort].title);
+}
+
+/* Queues REQ for every target of the focused pane. */
+static void request_targets(struct dash *d, enum worker_req_kind req, const char *verb)
+{
+    struct strv names = { 0 };
+
+    dash_targets(d, PANE_INSTANCES, &names);
+    if (names.len == 0) {
+        dash_status(d, ROLE_WARNING, "no instance selected");
+    } else {
+        char more[32] = "";
+
+        for (size_t i = 0; i < names.len; i++)
+            worker_request(d->worker, req, names.items[i], false);
+        if (names.len > 1)
+            snprintf(more, sizeof(more), " and %zu more", names.len - 1);
+        dash_status(d, ROLE_STATUS, "%s %s%s", verb, names.items[0], more);
+        clear_marks(d);
+    }
+    strv_free(&names);
+}
+
+void dash_dispatch(struct dash *d, enum ui_action action)
+{
+    struct inst_row *inst = dash_selected_instance(d);
+
+    switch (action) {
+    case ACTION_NONE: break;
+    case ACTION_HELP: viewer_open_help(d); break;
+    case ACTION_QUIT: d->quit = true; break;
+    case ACTION_MENU: dialog_open_menu(d); break;
+    case ACTION_UP: move_selection(d, -1); break;
+    case ACTION_DOWN: move_selection(d, 1); break;
+    case ACTION_PAGE_UP:
+    case ACTION_PAGE_DOWN: {
+        long page = focused_view(d)->height > 1 ? focused_view(d)->height - 1 : 1;
+        if (d->focus == PANE_BOTTOM && d->show_console && d->console)
+            console_view_scroll(d->console, action == ACTION_PAGE_UP ? (int)page : -(int)page);
+        else
+            move_selection(d, action == ACTION_PAGE_UP ? -page : page);
+        d->dirty = true;
+        break;
+    }
+    case ACTION_HOME: move_selection(d, -(long)focused_view(d)->count); break;
+    case ACTION_END: move_selection(d, (long)focused_view(d)->count); break;
+    case ACTION_NEXT_PANE: d->focus = (enum ui_pane)((d->focus + 1) % PANE_LAST); d->dirty = true; break;
+    case ACTION_MARK: toggle_mark(d); break;
+    case ACTION_FILTER: dialog_open_filter(d); break;
+    case ACTION_SORT: cycle_sort(d); break;
+    case ACTION_SORT_REVERSE:
+        focused_view(d)->descending = !focused_view(d)->descending;
+        dash_rebuild_views(d);
+        break;
+    case ACTION_THEME: next_theme(d); break;
+    case ACTION_DELAY: dialog_open_delay(d); break;
+    case ACTION_RUN: dialog_open_run(d); break;
+    case ACTION_BUILD: dialog_open_build(d); break;
+    case ACTION_ATTACH:
+        if (!inst) {
+            dash_status(d, ROLE_WARNING, "no instance selected");
+            break;
+        }
+        worker_request(d->worker, REQ_CONSOLE, inst->inst.name, true);
+        dash_status(d, ROLE_STATUS, "opening the console of %s", inst->inst.name);
+        break;
+    case ACTION_LOGS: viewer_open_logs(d); break;
+    case ACTION_INSPECT: viewer_open_inspect(d); break;
+    case ACTION_FILES: viewer_open_files(d); break;
+    case ACTION_START: request_targets(d, REQ_START, "starting"); break;
+    case ACTION_RESTART: request_targets(d, REQ_RESTART, "restarting"); break;
+    case ACTION_STOP:
+    case ACTION_KILL:
+    case ACTION_REMOVE:
+        dialog_open_confirm(d, action);
+        break;
+    case ACTION_CONSOLE_PANE:
+        d->show_console = !d->show_console;
+        d->dirty = true;
+        break;
+    case ACTION_REDRAW:
+        clearok(curscr, TRUE);
+        d->dirty = true;
+        break;
+    case ACTION_LAST: break;
+    }
+}
+
+/* ---- worker messages ---- */
+
+static void read_host_figures(struct dash *d)
+{
+    char *text = file_read("/proc/stat", NULL);
+    struct host_cpu_sample now;
+
+    if (text && rates_parse_proc_stat(text, &now) == 0) {
+        d->host_cpu = d->have_host_prev ? rates_host_cpu_percent(&d->host_prev, &now) : -1;
+        d->host_prev = now;
+        d->have_host_prev = true;
+    }
+    free(text);
+    text = file_read("/proc/meminfo", NULL);
+    if (text)
+        rates_parse_meminfo(text, &d->host_mem_total, &d->host_mem_avail);
+    free(text);
+    err_clear();
+}
+
+static void select_image(struct dash *d, const char *ref)
+{
+    for (size_t i = 0; i < d->mview.count; i++) {
+        if (strcmp(image_ref_at(d, d->mview.index[i]), ref) == 0) {
+            d->mview.selected = i;
+            d->focus = PANE_IMAGES;
+            remember_selection(d);
+            return;
+        }
+    }
+}
+
+static void handle_message(struct dash *d, struct worker_msg *m)
+{
+    switch (m->kind) {
+    case MSG_CONNECTED:
+        backend_info_free(&d->info);
+        d->info = m->info;
+        memset(&m->info, 0, sizeof(m->info));
+        d->connected = true;
+        d->ever_connected = true;
+        free(d->conn_error);
+        d->conn_error = NULL;
+        break;
+    case MSG_DISCONNECTED:
+        d->connected = false;
+        free(d->conn_error);
+        d->conn_error = xstrdup(m->text);
+        dash_status(d, ROLE_ERROR, "%s", m->text);
+        break;
+    case MSG_INSTANCES:
+        model_set_instances(&d->model, m->instances, m->n_instances);
+        m->instances = NULL;
+        m->n_instances = 0;
+        dash_rebuild_views(d);
+        break;
+    case MSG_STATS:
+        model_apply_stats(&d->model, m->stats, m->n_stats);
+        read_host_figures(d);
+        if (d->iview.sort != ICOL_NAME)
+            dash_rebuild_views(d);
+        if (d->show_console && d->console && dash_selected_instance(d))
+            console_view_follow(d->console, &dash_selected_instance(d)->inst);
+        if (d->viewer)
+            viewer_refresh(d);
+        break;
+    case MSG_IMAGES:
+        model_set_images(&d->model, m->images, m->n_images);
+        m->images = NULL;
+        m->n_images = 0;
+        dash_rebuild_views(d);
+        if (d->select_after_build) {
+            select_image(d, d->select_after_build);
+            free(d->select_after_build);
+            d->select_after_build = NULL;
+        }
+        break;
+    case MSG_EVENT:
+        if (m->name && m->event == EVENT_CRASHED)
+            dash_status(d, ROLE_WARNING, "%s crashed", m->name);
+        break;
+    case MSG_DONE:
+        dash_status(d, ROLE_STATUS, "%s", m->text);
+        break;
+    case MSG_FAILED:
+        dash_status(d, ROLE_ERROR, "%s", m->text);
+        break;
+    case MSG_PROGRESS:
+        if (d->building)
+            strv_push(&d->build_log, m->text);
+        dash_status(d, ROLE_STATUS, "%s", m->text);
+        break;
+    case MSG_BUILT:
+        d->building = false;
+        if (m->name) {
+            strv_push(&d->build_log, m->text);
+            free(d->select_after_build);
+            d->select_after_build = xstrdup(m->name);
+            dash_status(d, ROLE_STATUS, "%s", m->text);
+            worker_refresh_images(d->worker);
+        } else {
+            strv_push_owned(&d->build_log, xasprintf("failed: %s", m->text));
+            dash_status(d, ROLE_ERROR, "build failed: %s", m->text);
+        }
+        break;
+    case MSG_CONSOLE:
+        if (m->attach && d->attach_fd < 0) {
+            int fd = m->fd;
+            m->fd = -1;
+            console_attach(d, fd, m->name);
+        }
+        break;
+    }
+    d->dirty = true;
+}
+
+void dash_drain_messages(struct dash *d)
+{
+    struct worker_msg *m;
+
+    while ((m = worker_receive(d->worker)) != NULL) {
+        handle_message(d, m);
+        worker_msg_free(m);
+    }
+}
+
+/* ---- keys, mouse, resize, signals ---- */
+
+/* The one place that reacts to a new terminal size. */
+static void handle_resize(struct dash *d)
+{
+    d->too_small = COLS < UI_MIN_COLS || LINES < UI_MIN_LINES;
+    clearok(curscr, TRUE);
+    d->dirty = true;
+}
+
+static void handle_mouse(struct dash *d)
+{
+    MEVENT ev;
+
+    if (getmouse(&ev) != OK)
+        return;
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        move_selection(d, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
+        return;
+    }
+    if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+        return;
+
+    struct table_view *views[2] = { &d->iview, &d->mview };
+    for (int p = 0; p < 2; p++) {
+        struct table_view *v = views[p];
+        if (ev.y >= v->y && ev.y < v->y + v->height) {
+            size_t pos = v->top + (size_t)(ev.y - v->y);
+            d->focus = p == 0 ? PANE_INSTANCES : PANE_IMAGES;
+            if (pos < v->count)
+                v->selected = pos;
+            remember_selection(d);
+            d->dirty = true;
+            return;
+        }
+    }
+    int iy, ih, my, mh, by, bh;
+    draw_geometry(LINES, &iy, &ih, &my, &mh, &by, &bh);
+    if (ev.y >= by && ev.y < by + bh) {
+        d->focus = PANE_BOTTOM;
+        d->dirty = true;
+    }
+}
+
+/* Ctrl-Z or SIGTSTP: give the terminal back, stop, and redraw everything on SIGCONT. */
+static void suspend(struct dash *d)
+{
+    struct sigaction sa, old;
+
+    def_prog_mode();
+    endwin();
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTSTP, &sa, &old);
+    raise(SIGTSTP);
+    /* Execution continues here after SIGCONT. */
+    sigaction(SIGTSTP, &old, NULL);
+    reset_prog_mode();
+    clearok(curscr, TRUE);
+    d->dirty = true;
+}
+
+static void handle_key(struct dash *d, int key)
+{
+    if (key == KEY_RESIZE) {
+        handle_resize(d);
+        return;
+    }
+    if (key == CTRL_KEY('c')) {
+        d->quit = true;
+        return;
+    }
+    if (key == CTRL_KEY('z')) {
+        suspend(d);
+        return;
+    }
+    if (d->too_small) {
+        if (key == 'q' || key == KEY_F(10))
+            d->quit = true;
+        return;
+    }
+    if (d->dialog) {
+        dialog_key(d, key);
+        return;
+    }
+    if (d->viewer) {
+        viewer_key(d, key);
+        return;
+    }
+    if (key == KEY_MOUSE) {
+        handle_mouse(d);
+        return;
+    }
+    if (key == 27) {
+        if (d->filter[0]) {
+            d->filter[0] = '\0';
+            dash_rebuild_views(d);
+            dash_status(d, ROLE_STATUS, "filter cleared");
+        }
+        return;
+    }
+    if (d->focus == PANE_BOTTOM && d->show_console && d->console && (key == KEY_UP || key == KEY_DOWN)) {
+        console_view_scroll(d->console, key == KEY_UP ? 1 : -1);
+        d->dirty = true;
+        return;
+    }
+
+    enum ui_key_scope scope = d->focus == PANE_IMAGES ? SCOPE_IMAGE : SCOPE_INSTANCE;
+    enum ui_action action = keys_lookup(key, scope);
+    if (action == ACTION_NONE && keys_lookup(key, scope == SCOPE_IMAGE ? SCOPE_INSTANCE : SCOPE_IMAGE) != ACTION_NONE) {
+        dash_status(d, ROLE_WARNING, "that key works in the %s table; Tab switches tables",
+                    scope == SCOPE_IMAGE ? "instances" : "images");
+        return;
+    }
+    dash_dispatch(d, action);
+}
+
+static void handle_signals(struct dash *d)
+{
+    unsigned char sig;
+
+    while (read(signal_pipe[0], &sig, 1) == 1) {
+        if (sig == SIGTSTP)
+            suspend(d);
+        else
+            d->quit = true;
+    }
+}
+
+/* Milliseconds until the next whole second, so the clock ticks on time. */
+static int ms_to_next_second(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int)(1000 - ts.tv_nsec / 1000000) + 1;
+}
+
+static void main_loop(struct dash *d)
+{
+    time_t shown = 0;
+
+    while (!d->quit) {
+        struct pollfd fds[3] = {
+            { STDIN_FILENO, POLLIN, 0 },
+            { worker_fd(d->worker), POLLIN, 0 },
+            { signal_pipe[0], POLLIN, 0 },
+        };
+        int key;
+
+        if (d->dirty || time(NULL) != shown) {
+            draw_screen(d);
+            d->dirty = false;
+            shown = time(NULL);
+        }
+        if (poll(fds, 3, ms_to_next_second()) < 0 && errno != EINTR)
+            break;
+        if (fds[2].revents & POLLIN)
+            handle_signals(d);
+        if (fds[1].revents & POLLIN)
+            dash_drain_messages(d);
+        while (!d->quit && (key = getch()) != ERR)
+            handle_key(d, key);
+        if (d->status[0] && time_now() > d->status_until && !d->conn_error) {
+            d->status[0] = '\0';
+            d->dirty = true;
+        }
+    }
+}
+
+/* ---- entry ---- */
+
+static void dash_free(struct dash *d)
+{
+    if (d->dialog)
+        dialog_close(d);
+    if (d->viewer)
+        viewer_close(d);
+    console_view_free(d->console);
+    model_free(&d->model);
+    backend_info_free(&d->info);
+    free(d->conn_error);
+    free(d->iview.index);
+    free(d->mview.index);
+    free(d->iview.selected_name);
+    free(d->mview.selected_name);
+    free(d->select_after_build);
+    free(d->attach_name);
+    strv_free(&d->theme_names);
+    strv_free(&d->build_log);
+}
+
+int ui_run_backend(const struct ui_options *opts, const struct backend_ops *ops)
+{
+    struct dash d;
+    const char *codeset;
+
+    memset(&d, 0, sizeof(d));
+    d.opts = opts;
+    d.ops = ops;
+    d.refresh = opts->refresh > 0 ? opts->refresh : 1.0;
+    d.iview.sort = ICOL_NAME;
+    d.mview.sort = MCOL_NAME;
+    d.attach_fd = -1;
+
+    setlocale(LC_ALL, "");
+    codeset = nl_langinfo(CODESET);
+    paint_set_utf8(codeset && strcmp(codeset, "UTF-8") == 0);
+
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        err_set_errno(errno, "cannot create the dashboard's signal pipe");
+        return EXIT_RUNTIME;
+    }
+    if (start_curses() < 0) {
+        close(signal_pipe[0]);
+        close(signal_pipe[1]);
+        return EXIT_RUNTIME;
+    }
+    install_signals();
+
+    d.color = has_colors() && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+    if (d.color) {
+        start_color();
+        use_default_colors();
+    }
+    theme_list(&d.theme_names);
+    load_theme(&d, opts->theme ? opts->theme : (d.color ? "default" : "monochrome"));
+    d.console = console_view_new();
+    handle_resize(&d);
+
+    d.worker = worker_start(ops, opts->uri, d.refresh);
+    if (!d.worker) {
+        end_curses();
+        restore_signals();
+        dash_free(&d);
+        return EXIT_RUNTIME;
+    }
+    dash_status(&d, ROLE_STATUS, "connecting to %s; press ? for help", opts->uri ? opts->uri : "the default hypervisor");
+    main_loop(&d);
+
+    end_curses();
+    worker_stop(d.worker);
+    restore_signals();
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    signal_pipe[0] = signal_pipe[1] = -1;
+    dash_free(&d);
+    return EXIT_OK;
+}
+
+int ui_run(const struct ui_options *opts)
+{
+    return ui_run_backend(opts, &backend_libvirt);
+}
