@@ -12,7 +12,10 @@
 
 const struct cli_verb *const cli_verb_tables[] = {
     cmd_build_verbs,
+    cmd_run_verbs,
+    cmd_instance_verbs,
     cmd_image_verbs,
+    cmd_volume_verbs,
     cmd_kernel_verbs,
     cmd_misc_verbs,
     NULL,
@@ -100,7 +103,7 @@ static void print_options(FILE *out, const struct cli_option *options)
 
 static void print_verb_help(FILE *out, const struct cli_verb *v)
 {
-    fprintf(out, "Usage: kiln %s%s%s\n\n%s\n", v->name, v->options && v->options[0].name ? " [OPTIONS]" : "",
+    fprintf(out, "Usage: kiln %s%s%s%s\n", v->name, v->options && v->options[0].name ? " [OPTIONS]" : "",
             v->args && *v->args ? " " : "", v->args ? v->args : "");
     fprintf(out, "\n%s.\n", v->summary);
     fprintf(out, "\nOptions:\n");
@@ -286,7 +289,7 @@ static int parse_verb(const struct cli_verb *verb, int argc, char **argv, struct
     shortopts[s] = '\0';
 
     args->verb = verb;
-    optind = 1;
+    optind = 0; /* 0 makes glibc's getopt start over, also after an earlier parse */
     opterr = 0;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         int index = -1;
@@ -341,6 +344,7 @@ int cli_main(int argc, char **argv)
 
     if (getenv("KILN_DEBUG"))
         log_open(getenv("KILN_DEBUG"));
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+c:vh", longopts, NULL)) != -1) {
         switch (c) {
