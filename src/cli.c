@@ -91,13 +91,12 @@ static void print_options(FILE *out, const struct cli_option *options)
         const struct cli_option *o = &options[i];
         char left[64];
 
-        snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
-                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-                 o->arg ? " " : "", o->arg ? o->arg : "");
-        if (!o->short_name)
-            memmove(left, left + 1, strlen(left));
-        fprintf(out, "  %-28s %s%s\n", o->short_name ? left : left + 0, o->help,
-                o->repeat ? " (repeatable)" : "");
+        if (o->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-28s %s%s\n", left, o->help, o->repeat ? " (repeatable)" : "");
     }
 }
 
