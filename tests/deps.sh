@@ -4,7 +4,7 @@
 packages="build-essential pkg-config libvirt-dev libxml2-dev libjansson-dev libyaml-dev
 libncurses-dev libcmocka-dev libvterm-dev libarchive-dev libelf-dev libkmod-dev libssl-dev
 musl-tools qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
-libvirt-daemon-driver-qemu e2fsprogs tmux redis-server redis-tools python3 curl cpio kmod"
+libvirt-daemon-driver-qemu e2fsprogs tmux redis-server redis-tools python3 curl cpio kmod bc"
 
 missing=""
 for p in $packages; do
