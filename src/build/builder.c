@@ -698,6 +698,8 @@ int builder_build(const struct build_options *opts, struct image *out, bool *cac
     if (!b.stage)
         goto cleanup;
     b.fs = initramfs_new();
+    for (size_t i = 0; i < b.m.env.len; i++)
+        strv_push(&b.env, b.m.env.items[i]);
     b.inputs = digest_new();
     digest_update_str(b.inputs, KILN_VERSION);
     digest_update_str(b.inputs, b.kernel.version);
