@@ -65,7 +65,7 @@ struct dialog_field {
 struct dialog {
     enum dialog_kind kind;
     char title[128];
-    char text[256];                 /* confirm question */
+    char text[DIALOG_FIELD_MAX];    /* confirm question; the run dialog's default arguments */
     enum ui_action menu[10];        /* menu entries */
     size_t n_menu;
     struct dialog_field fields[DIALOG_MAX_FIELDS];

@@ -150,15 +150,17 @@ void dialog_open_run(struct dash *d)
         snprintf(ports + used, sizeof(ports) - used, "%s%d:%d/%s", i ? ", " : "", img->img.ports[i].port,
                  img->img.ports[i].port, img->img.ports[i].proto);
     }
-    for (size_t i = 1; i < img->img.entrypoint.len; i++) {
+    for (size_t i = 0; i < img->img.cmd.len; i++) {
         size_t used = strlen(args);
-        snprintf(args + used, sizeof(args) - used, "%s'%s'", i > 1 ? " " : "", img->img.entrypoint.items[i]);
+        snprintf(args + used, sizeof(args) - used, "%s'%s'", i > 0 ? " " : "", img->img.cmd.items[i]);
     }
 
     char title[192];
     snprintf(title, sizeof(title), "Run %s:%s", img->img.name, img->img.tag);
     g = dialog_new(d, DIALOG_RUN, title);
     strv_push_owned(&g->targets, xasprintf("%s:%s", img->img.name, img->img.tag));
+    /* Arguments left as shown mean the image's defaults. */
+    snprintf(g->text, sizeof(g->text), "%s", args);
     add_field(g, "Name", name);
     add_field(g, "Memory (MiB, or 1G)", mem);
     add_field(g, "vCPUs", cpus);
@@ -275,7 +277,7 @@ static void run_submit(struct dash *d)
         g->focus = 5;
         goto fail;
     }
-    run.have_args = true;
+    run.have_args = strcmp(g->fields[5].value, g->text) != 0;
 
     dash_status(d, ROLE_STATUS, "creating %s from %s", run.name, run.image_ref);
     worker_request_create(d->worker, &run);

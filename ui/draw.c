@@ -223,7 +223,7 @@ static void instance_cell(struct dash *d, const struct inst_row *r, enum instanc
         else
             rows_uptime(&r->inst, now, buf, size);
         break;
-    case ICOL_PORTS: rows_ports(&r->inst, buf, size); break;
+    case ICOL_PORTS: rows_ports(&r->inst, true, buf, size); break;
     case ICOL_LAST: break;
     }
     (void)d;
@@ -375,7 +375,7 @@ static void draw_instance_details(struct dash *d, const struct inst_row *r, int 
              r->inst.memory_mib, r->inst.cpus, r->inst.cpus == 1 ? "" : "s");
     if (row < h)
         paint_text(y + row++, x, left, line, ROLE_NORMAL, false);
-    snprintf(line, sizeof(line), "Ports    %s", r->inst.n_ports ? rows_ports(&r->inst, ports, sizeof(ports)) : "none");
+    snprintf(line, sizeof(line), "Ports    %s", r->inst.n_ports ? rows_ports(&r->inst, false, ports, sizeof(ports)) : "none");
     if (row < h)
         paint_text(y + row++, x, left, line, ROLE_NORMAL, false);
     snprintf(line, sizeof(line), "Created  %s", time_rfc3339(r->inst.created, a, sizeof(a)));
@@ -496,7 +496,10 @@ static void draw_function_bar(int y)
 
     paint_fill(y, 0, COLS, ROLE_KEY_LABEL);
     for (size_t i = 0; i < n; i++) {
-        int kw = (int)strlen(bar[i].key), lw = 6;
+        int kw = (int)strlen(bar[i].key), lw = (int)strlen(bar[i].label) + 1;
+
+        if (lw < 6)
+            lw = 6;
 
         if (x + kw + lw > COLS)
             break;

@@ -40,7 +40,7 @@ const struct ui_key keys_table[] = {
     { KEY_NPAGE,     NULL,     "Move the selection one page down", ACTION_PAGE_DOWN, SCOPE_GLOBAL },
     { KEY_HOME,      NULL,     "Select the first row", ACTION_HOME, SCOPE_GLOBAL },
     { KEY_END,       NULL,     "Select the last row", ACTION_END, SCOPE_GLOBAL },
-    { '\t',          NULL,     "Switch between the instances and images tables", ACTION_NEXT_PANE, SCOPE_GLOBAL },
+    { '\t',          NULL,     "Move the focus to the next pane: instances, images, details", ACTION_NEXT_PANE, SCOPE_GLOBAL },
     { ' ',           NULL,     "Mark or unmark the selected row", ACTION_MARK, SCOPE_GLOBAL },
     { 't',           NULL,     "Switch to the next colour theme", ACTION_THEME, SCOPE_GLOBAL },
     { 'd',           NULL,     "Change the refresh delay", ACTION_DELAY, SCOPE_GLOBAL },

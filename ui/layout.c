@@ -4,15 +4,15 @@
 #include <string.h>
 
 const struct layout_column layout_instance_columns[ICOL_LAST] = {
-    [ICOL_NAME]   = { "NAME",   10, 24, 1, false },
-    [ICOL_IMAGE]  = { "IMAGE",  10, 28, 4, false },
-    [ICOL_STATE]  = { "STATE",   8, 13, 2, false },
-    [ICOL_CPU]    = { "CPU %",   6, 16, 3, false },
-    [ICOL_MEMORY] = { "MEMORY",  8, 10, 5, true },
-    [ICOL_NET]    = { "NET RX/TX", 13, 19, 7, true },
-    [ICOL_BLOCK]  = { "BLOCK R/W", 13, 19, 8, true },
-    [ICOL_UPTIME] = { "UPTIME",  9, 12, 6, true },
-    [ICOL_PORTS]  = { "PORTS",  12,  0, 9, false },
+    [ICOL_NAME]   = { "NAME",      12, 20, 1, false },
+    [ICOL_IMAGE]  = { "IMAGE",     14, 24, 4, false },
+    [ICOL_STATE]  = { "STATE",     10, 14, 2, false },
+    [ICOL_CPU]    = { "CPU %",      6, 14, 3, false },
+    [ICOL_MEMORY] = { "MEMORY",     8,  9, 5, true },
+    [ICOL_NET]    = { "NET RX/TX", 11, 15, 7, true },
+    [ICOL_BLOCK]  = { "BLOCK R/W", 11, 15, 8, true },
+    [ICOL_UPTIME] = { "UPTIME",     8,  9, 6, true },
+    [ICOL_PORTS]  = { "PORTS",     14,  0, 9, false },
 };
 
 const struct layout_column layout_image_columns[MCOL_LAST] = {
@@ -54,8 +54,12 @@ static bool drop_least_important(const struct layout_column *cols, size_t n, str
     return true;
 }
 
-/* Widens bounded columns towards their max, most important first; returns the width left over. */
-static int widen_bounded(const struct layout_column *cols, size_t n, struct layout_slot *out, int spare)
+/*
+ * Shares SPARE among the shown columns one cell per column and round, most
+ * important first, so every column grows evenly until it reaches its max.
+ * Columns without a max take the rest.
+ */
+static void widen(const struct layout_column *cols, size_t n, struct layout_slot *out, int spare)
 {
     int lowest = 0, highest = 0;
 
@@ -65,40 +69,22 @@ static int widen_bounded(const struct layout_column *cols, size_t n, struct layo
         if (i == 0 || cols[i].priority > highest)
             highest = cols[i].priority;
     }
-    for (int p = lowest; p <= highest && spare > 0; p++) {
-        for (size_t i = 0; i < n && spare > 0; i++) {
-            if (cols[i].priority != p || out[i].width == 0 || cols[i].max == 0)
-                continue;
-            int grow = cols[i].max - out[i].width;
-            if (grow > spare)
-                grow = spare;
-            if (grow > 0) {
-                out[i].width += grow;
-                spare -= grow;
+    while (spare > 0) {
+        bool grew = false;
+
+        for (int p = lowest; p <= highest && spare > 0; p++) {
+            for (size_t i = 0; i < n && spare > 0; i++) {
+                if (cols[i].priority != p || out[i].width == 0)
+                    continue;
+                if (cols[i].max != 0 && out[i].width >= cols[i].max)
+                    continue;
+                out[i].width++;
+                spare--;
+                grew = true;
             }
         }
-    }
-    return spare;
-}
-
-/* Shares SPARE among the shown columns without a max, the first ones getting the remainder. */
-static void widen_unbounded(const struct layout_column *cols, size_t n, struct layout_slot *out, int spare)
-{
-    int flexible = 0;
-
-    for (size_t i = 0; i < n; i++)
-        if (out[i].width > 0 && cols[i].max == 0)
-            flexible++;
-    if (flexible == 0 || spare <= 0)
-        return;
-
-    int share = spare / flexible, extra = spare % flexible;
-    for (size_t i = 0; i < n; i++) {
-        if (out[i].width == 0 || cols[i].max != 0)
-            continue;
-        out[i].width += share + (extra > 0 ? 1 : 0);
-        if (extra > 0)
-            extra--;
+        if (!grew)
+            break;
     }
 }
 
@@ -114,9 +100,7 @@ int layout_columns(const struct layout_column *cols, size_t n, int width, struct
         if (!drop_least_important(cols, n, out))
             break;
 
-    int spare = width - used_width(out, n);
-    spare = widen_bounded(cols, n, out, spare);
-    widen_unbounded(cols, n, out, spare);
+    widen(cols, n, out, width - used_width(out, n));
 
     for (size_t i = 0; i < n; i++) {
         if (out[i].width == 0)

@@ -70,7 +70,7 @@ const char *rows_uptime(const struct instance *inst, long long now, char *buf, s
     return buf;
 }
 
-const char *rows_ports(const struct instance *inst, char *buf, size_t size)
+const char *rows_ports(const struct instance *inst, bool compact, char *buf, size_t size)
 {
     size_t used = 0;
 
@@ -78,9 +78,10 @@ const char *rows_ports(const struct instance *inst, char *buf, size_t size)
         buf[0] = '\0';
     for (size_t i = 0; i < inst->n_ports; i++) {
         const struct port_map *p = &inst->ports[i];
-        int w = snprintf(buf + used, size - used, "%s%s:%d->%d/%s", i ? ", " : "",
-                         p->host_ip[0] ? p->host_ip : "127.0.0.1", p->host_port, p->guest_port,
-                         p->proto[0] ? p->proto : "tcp");
+        const char *ip = p->host_ip[0] ? p->host_ip : "127.0.0.1";
+        bool skip_ip = compact && strcmp(ip, "127.0.0.1") == 0;
+        int w = snprintf(buf + used, size - used, "%s%s%s%d->%d/%s", i ? ", " : "", skip_ip ? "" : ip,
+                         skip_ip ? "" : ":", p->host_port, p->guest_port, p->proto[0] ? p->proto : "tcp");
         if (w < 0 || (size_t)w >= size - used)
             break;
         used += (size_t)w;
@@ -117,7 +118,7 @@ bool rows_instance_matches(const struct inst_row *row, const char *filter)
         return true;
     if (contains_nocase(rows_state_label(&row->inst, state, sizeof(state)), filter))
         return true;
-    return contains_nocase(rows_ports(&row->inst, ports, sizeof(ports)), filter);
+    return contains_nocase(rows_ports(&row->inst, false, ports, sizeof(ports)), filter);
 }
 
 bool rows_image_matches(const struct image_row *row, const char *filter)

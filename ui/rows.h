@@ -35,8 +35,8 @@ struct image_row {
 const char *rows_state_label(const struct instance *inst, char *buf, size_t size);
 /* Writes how long a running instance has been up ("3m 12s", "2h 05m", "4d 01h") or "-". */
 const char *rows_uptime(const struct instance *inst, long long now, char *buf, size_t size);
-/* Writes the published ports: "127.0.0.1:8080->80/tcp, ...", or "" when none. */
-const char *rows_ports(const struct instance *inst, char *buf, size_t size);
+/* Writes the published ports: "127.0.0.1:8080->80/tcp, ...", or "" when none; COMPACT leaves out 127.0.0.1. */
+const char *rows_ports(const struct instance *inst, bool compact, char *buf, size_t size);
 
 /* True when FILTER (case-insensitive) occurs in the row's name, image, state or ports; an empty FILTER matches all. */
 bool rows_instance_matches(const struct inst_row *row, const char *filter);

@@ -437,6 +437,7 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         d->ever_connected = true;
         free(d->conn_error);
         d->conn_error = NULL;
+        dash_status(d, ROLE_STATUS, "connected to %s; press ? for help", d->info.uri ? d->info.uri : "the hypervisor");
         break;
     case MSG_DISCONNECTED:
         d->connected = false;
@@ -584,6 +585,8 @@ static void suspend(struct dash *d)
 
 static void handle_key(struct dash *d, int key)
 {
+    if (key == '\r')
+        key = '\n'; /* nonl(): Enter arrives as a carriage return */
     if (key == KEY_RESIZE) {
         handle_resize(d);
         return;

@@ -45,6 +45,12 @@ struct worker {
     bool lost;
     struct request *queue, *queue_tail;
     bool building;
+    /*
+     * One connection for polling and actions. libvirt's test driver keeps a
+     * separate in-memory state per connection, so an action on a second one
+     * would never show in the list; there the poll thread runs the actions too.
+     */
+    bool shared;
     int refs;            /* the key thread's, plus one per running build */
 
     pthread_t poll_thread;
@@ -165,7 +171,7 @@ static void poll_wait(struct worker *w, double deadline)
     ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
 
     pthread_mutex_lock(&w->lock);
-    if (!w->quit && !w->need_list && !w->need_images && !w->lost)
+    if (!w->quit && !w->need_list && !w->need_images && !w->lost && !(w->shared && w->queue))
         pthread_cond_timedwait(&w->poll_wake, &w->lock, &ts);
     pthread_mutex_unlock(&w->lock);
 }
@@ -189,6 +195,9 @@ static void on_event(void *ctx, const char *name, enum backend_event event)
 }
 
 /* ---- poll thread ---- */
+
+static struct request *action_pop(struct worker *w, bool wait);
+static void action_handle(struct worker *w, struct backend **b, bool own, struct request *r);
 
 static struct backend *poll_connect(struct worker *w)
 {
@@ -288,6 +297,12 @@ static void *poll_main(void *arg)
             poll_disconnect(w, b, "the connection to the hypervisor was lost");
             b = NULL;
             continue;
+        }
+        if (w->shared) {
+            struct request *r;
+
+            while ((r = action_pop(w, false)) != NULL)
+                action_handle(w, &b, false, r);
         }
         if (take_flag(w, &w->need_list))
             poll_list(w, b);
@@ -404,14 +419,15 @@ cleanup:
     return rc;
 }
 
-static struct request *action_pop(struct worker *w)
+/* Takes the first queued request; waits for one when WAIT. NULL when none or quitting. */
+static struct request *action_pop(struct worker *w, bool wait)
 {
     struct request *r = NULL;
 
     pthread_mutex_lock(&w->lock);
-    while (!w->quit && !w->queue)
+    while (wait && !w->quit && !w->queue)
         pthread_cond_wait(&w->action_wake, &w->lock);
-    if (!w->quit) {
+    if (!w->quit && w->queue) {
         r = w->queue;
         w->queue = r->next;
         if (!w->queue)
@@ -428,37 +444,42 @@ static void request_free(struct request *r)
     free(r);
 }
 
+/* Performs R on *B, connecting *B first when OWN and it is missing, and reports the outcome. */
+static void action_handle(struct worker *w, struct backend **b, bool own, struct request *r)
+{
+    char *done = NULL;
+    int rc;
+
+    if (r->kind == REQ_REMOVE_IMAGE) {
+        done = xasprintf("removed image %s", r->name);
+        rc = action_remove_image(r->name);
+        set_flag(w, &w->need_images);
+    } else {
+        if (own && *b && !w->ops->alive(*b)) {
+            w->ops->close(*b);
+            *b = NULL;
+        }
+        if (own && !*b)
+            *b = w->ops->connect(w->uri);
+        rc = *b ? action_perform(w, *b, r, &done) : -1;
+        set_flag(w, &w->need_list);
+    }
+    if (rc == 0)
+        post_text(w, MSG_DONE, r->name, done);
+    else
+        post_text(w, MSG_FAILED, r->name, err_msg());
+    free(done);
+    request_free(r);
+}
+
 static void *action_main(void *arg)
 {
     struct worker *w = arg;
     struct backend *b = NULL;
     struct request *r;
 
-    while ((r = action_pop(w)) != NULL) {
-        char *done = NULL;
-        int rc;
-
-        if (r->kind == REQ_REMOVE_IMAGE) {
-            done = xasprintf("removed image %s", r->name);
-            rc = action_remove_image(r->name);
-            set_flag(w, &w->need_images);
-        } else {
-            if (b && !w->ops->alive(b)) {
-                w->ops->close(b);
-                b = NULL;
-            }
-            if (!b)
-                b = w->ops->connect(w->uri);
-            rc = b ? action_perform(w, b, r, &done) : -1;
-            set_flag(w, &w->need_list);
-        }
-        if (rc == 0)
-            post_text(w, MSG_DONE, r->name, done);
-        else
-            post_text(w, MSG_FAILED, r->name, err_msg());
-        free(done);
-        request_free(r);
-    }
+    while ((r = action_pop(w, true)) != NULL)
+        action_handle(w, &b, true, r);
     if (b)
         w->ops->close(b);
     return NULL;
@@ -551,6 +572,7 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     w->uri = xstrdup(uri);
     w->refresh = refresh > 0 ? refresh : 1.0;
     w->refs = 1;
+    w->shared = uri && strncmp(uri, "test:", 5) == 0;
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -570,7 +592,8 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_create(&w->poll_thread, NULL, poll_main, w);
-    pthread_create(&w->action_thread, NULL, action_main, w);
+    if (!w->shared)
+        pthread_create(&w->action_thread, NULL, action_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return w;
 }
@@ -611,7 +634,8 @@ void worker_stop(struct worker *w)
     pthread_mutex_unlock(&w->lock);
     /* NOTE: a stop in progress on the action thread delays this by up to STOP_TIMEOUT seconds. */
     pthread_join(w->poll_thread, NULL);
-    pthread_join(w->action_thread, NULL);
+    if (!w->shared)
+        pthread_join(w->action_thread, NULL);
     worker_unref(w);
 }
 
@@ -637,6 +661,7 @@ static void enqueue(struct worker *w, struct request *r)
         w->queue = r;
     w->queue_tail = r;
     pthread_cond_signal(&w->action_wake);
+    pthread_cond_signal(&w->poll_wake);
     pthread_mutex_unlock(&w->lock);
 }
 

@@ -124,20 +124,38 @@ static void layout_too_narrow_shows_nothing(void **state)
     assert_int_equal(check_layout(layout_instance_columns, ICOL_LAST, 0, out), 0);
 }
 
-static void layout_spare_goes_to_important_first(void **state)
+static void layout_spare_shared_evenly(void **state)
 {
     static const struct layout_column cols[] = {
         { "LOW", 5, 20, 2, false },
         { "HIGH", 5, 20, 1, false },
+        { "REST", 5, 0, 3, false },
     };
-    struct layout_slot out[2];
+    struct layout_slot out[3];
 
     (void)state;
-    /* 11 minimum + 5 spare: all of it widens HIGH. */
-    check_layout(cols, 2, 16, out);
-    assert_int_equal(out[1].width, 10);
-    assert_int_equal(out[0].width, 5);
-    assert_int_equal(out[1].x, 6);
+    /* 17 minimum + 5 spare: one cell each per round, HIGH first. */
+    check_layout(cols, 3, 22, out);
+    assert_int_equal(out[1].width, 7);
+    assert_int_equal(out[0].width, 7);
+    assert_int_equal(out[2].width, 6);
+    assert_int_equal(out[1].x, 8);
+    /* Once the bounded columns are at their max, the unbounded one takes the rest. */
+    check_layout(cols, 3, 100, out);
+    assert_int_equal(out[0].width, 20);
+    assert_int_equal(out[1].width, 20);
+    assert_int_equal(out[2].width, 100 - 40 - 2);
+}
+
+static void layout_instances_ports_readable_at_120(void **state)
+{
+    struct layout_slot out[ICOL_LAST];
+
+    (void)state;
+    check_layout(layout_instance_columns, ICOL_LAST, 118, out);
+    /* "18080->8080/tcp" fits once the spare width is shared. */
+    assert_true(out[ICOL_PORTS].width >= 15);
+    assert_true(out[ICOL_IMAGE].width >= 14);
 }
 
 int main(void)
@@ -149,7 +167,8 @@ int main(void)
         cmocka_unit_test(layout_images_each_width),
         cmocka_unit_test(layout_drops_by_priority),
         cmocka_unit_test(layout_too_narrow_shows_nothing),
-        cmocka_unit_test(layout_spare_goes_to_important_first),
+        cmocka_unit_test(layout_spare_shared_evenly),
+        cmocka_unit_test(layout_instances_ports_readable_at_120),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
