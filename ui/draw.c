@@ -498,9 +498,6 @@ static void draw_function_bar(int y)
     for (size_t i = 0; i < n; i++) {
         int kw = (int)strlen(bar[i].key), lw = (int)strlen(bar[i].label) + 1;
 
-        if (lw < 6)
-            lw = 6;
-
         if (x + kw + lw > COLS)
             break;
         paint_text(y, x, kw, bar[i].key, ROLE_KEY, false);

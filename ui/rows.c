@@ -171,6 +171,7 @@ static int compare_instance_rows(const void *pa, const void *pb, void *arg)
     int c = 0;
 
     switch ((enum instance_column)ctx->col) {
+    case ICOL_NAME: c = compare_strings(a->inst.name, b->inst.name); break;
     case ICOL_IMAGE: c = compare_strings(a->inst.image, b->inst.image); break;
     case ICOL_STATE: c = (int)a->inst.state - (int)b->inst.state; break;
     case ICOL_CPU: c = compare_doubles(a->cpu_percent, b->cpu_percent); break;
@@ -199,6 +200,11 @@ static int compare_image_rows(const void *pa, const void *pb, void *arg)
     int c = 0;
 
     switch ((enum image_column)ctx->col) {
+    case MCOL_NAME:
+        c = compare_strings(a->img.name, b->img.name);
+        if (c == 0)
+            c = compare_strings(a->img.tag, b->img.tag);
+        break;
     case MCOL_SIZE: c = compare_doubles(image_size(&a->img), image_size(&b->img)); break;
     case MCOL_KERNEL: c = compare_strings(a->img.kernel_version, b->img.kernel_version); break;
     case MCOL_CREATED: c = compare_doubles((double)a->img.created, (double)b->img.created); break;

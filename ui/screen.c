@@ -128,6 +128,12 @@ void dash_status(struct dash *d, enum theme_role role, const char *fmt, ...)
         log_debug("status: %s", d->status);
 }
 
+/* True while an error message is on the status line; informational messages do not replace it. */
+static bool error_showing(const struct dash *d)
+{
+    return d->status[0] && d->status_role == ROLE_ERROR && time_now() < d->status_until;
+}
+
 /* Loads theme NAME, falling back to the built-in one with the error on the status line. */
 static void load_theme(struct dash *d, const char *name)
 {
@@ -429,7 +435,9 @@ static void select_image(struct dash *d, const char *ref)
 static void handle_message(struct dash *d, struct worker_msg *m)
 {
     switch (m->kind) {
-    case MSG_CONNECTED:
+    case MSG_CONNECTED: {
+        bool was_lost = d->conn_error != NULL;
+
         backend_info_free(&d->info);
         d->info = m->info;
         memset(&m->info, 0, sizeof(m->info));
@@ -437,8 +445,11 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         d->ever_connected = true;
         free(d->conn_error);
         d->conn_error = NULL;
-        dash_status(d, ROLE_STATUS, "connected to %s; press ? for help", d->info.uri ? d->info.uri : "the hypervisor");
+        if (was_lost || !error_showing(d))
+            dash_status(d, ROLE_STATUS, "connected to %s; press ? for help",
+                        d->info.uri ? d->info.uri : "the hypervisor");
         break;
+    }
     case MSG_DISCONNECTED:
         d->connected = false;
         free(d->conn_error);
@@ -760,7 +771,9 @@ int ui_run_backend(const struct ui_options *opts, const struct backend_ops *ops)
         dash_free(&d);
         return EXIT_RUNTIME;
     }
-    dash_status(&d, ROLE_STATUS, "connecting to %s; press ? for help", opts->uri ? opts->uri : "the default hypervisor");
+    if (!error_showing(&d))
+        dash_status(&d, ROLE_STATUS, "connecting to %s; press ? for help",
+                    opts->uri ? opts->uri : "the default hypervisor");
     main_loop(&d);
 
     end_curses();

@@ -115,6 +115,36 @@ static void sort_by_state_and_uptime(void **state)
     assert_int_equal(view[1], 0);
 }
 
+static void sort_by_name_descending(void **state)
+{
+    struct inst_row rows[4];
+    size_t view[4];
+
+    (void)state;
+    fill_rows(rows);
+    assert_int_equal(rows_instance_view(rows, 4, "", ICOL_NAME, true, view), 4);
+    assert_int_equal(view[0], 0); /* web-2 */
+    assert_int_equal(view[1], 3); /* db */
+    assert_int_equal(view[2], 1); /* batch */
+    assert_int_equal(view[3], 2); /* Web-1: upper case sorts first byte-wise */
+}
+
+static void ports_cell_compact(void **state)
+{
+    struct inst_row rows[4];
+    struct port_map two[2] = { { "127.0.0.1", 8080, 80, "tcp" }, { "0.0.0.0", 5353, 53, "udp" } };
+    char buf[128];
+
+    (void)state;
+    fill_rows(rows);
+    rows[0].inst.ports = two;
+    rows[0].inst.n_ports = 2;
+    assert_string_equal(rows_ports(&rows[0].inst, false, buf, sizeof(buf)),
+                        "127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp");
+    assert_string_equal(rows_ports(&rows[0].inst, true, buf, sizeof(buf)), "8080->80/tcp, 0.0.0.0:5353->53/udp");
+    assert_string_equal(rows_ports(&rows[1].inst, true, buf, sizeof(buf)), "");
+}
+
 static void sort_filtered_subset(void **state)
 {
     struct inst_row rows[4];
@@ -159,6 +189,11 @@ static void image_rows_filter_and_sort(void **state)
 
     rows_image_view(rows, 3, NULL, MCOL_USED, true, view);
     assert_int_equal(view[0], 2);
+
+    rows_image_view(rows, 3, NULL, MCOL_NAME, true, view);
+    assert_int_equal(view[0], 0); /* nginx:latest */
+    assert_int_equal(view[1], 1); /* nginx:1.25 */
+    assert_int_equal(view[2], 2); /* hello:latest */
 }
 
 static void state_labels(void **state)
@@ -238,6 +273,8 @@ int main(void)
         cmocka_unit_test(filter_by_image_state_and_port),
         cmocka_unit_test(sort_by_cpu_descending),
         cmocka_unit_test(sort_by_state_and_uptime),
+        cmocka_unit_test(sort_by_name_descending),
+        cmocka_unit_test(ports_cell_compact),
         cmocka_unit_test(sort_filtered_subset),
         cmocka_unit_test(image_rows_filter_and_sort),
         cmocka_unit_test(state_labels),

@@ -1,0 +1,214 @@
+#!/bin/sh
+# End-to-end test of the dashboard: drives `kiln dash` in a tmux session against
+# libvirt's test driver (a fixture file with kiln instances and a private image
+# store) with send-keys, and reads the screen with capture-pane.
+# Usage: tests/tui/dashboard.sh [BUILDDIR]. Prints "N passed, N failed".
+set -u
+
+builddir=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+kiln="$root/$builddir/kiln"
+session="kiln-tui-$$"
+passed=0
+failed=0
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "dashboard.sh: tmux is missing; install it (apt-get install tmux)" >&2
+    exit 1
+fi
+if [ ! -x "$kiln" ]; then
+    echo "dashboard.sh: $kiln not found; run make first" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d /tmp/kiln-tui.XXXXXX)
+cleanup() {
+    tmux kill-session -t "$session" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+sh "$here/fixture.sh" "$tmp"
+uri="test://$tmp/node.xml"
+
+screen() {
+    tmux capture-pane -t "$session" -p
+}
+
+# Waits up to 10 s for TEXT (a fixed string) on the screen.
+wait_for() {
+    i=0
+    while [ $i -lt 100 ]; do
+        if screen | grep -qF -- "$1"; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# Waits up to 5 s for TEXT to leave the screen.
+wait_gone() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if ! screen | grep -qF -- "$1"; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+ok() {
+    passed=$((passed + 1))
+    echo "ok - $1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    echo "not ok - $1"
+    screen | sed 's/^/    | /'
+}
+
+check() { # NAME TEXT: passes when TEXT appears on the screen
+    if wait_for "$2"; then ok "$1"; else not_ok "$1 (expected '$2')"; fi
+}
+
+check_gone() { # NAME TEXT: passes when TEXT leaves the screen
+    if wait_gone "$2"; then ok "$1"; else not_ok "$1 (did not expect '$2')"; fi
+}
+
+keys() {
+    tmux send-keys -t "$session" "$@"
+}
+
+# Line N (1-based) of the screen.
+line() {
+    screen | sed -n "${1}p"
+}
+
+start_dash() {
+    keys "clear; KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash" Enter
+}
+
+tmux new-session -d -s "$session" -x 120 -y 36 "env -i HOME=$tmp PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 PS1='prompt\$ ' sh"
+sleep 0.3
+keys "stty -a > '$tmp/stty.before'" Enter
+start_dash
+
+# Opens and shows the fixture's rows.
+check "header shows the connection" "kiln  $uri"
+check "instances are listed" "Instances (4)"
+for name in web-1 web-2 hello-1 batch-7; do
+    check "row $name shown" "$name "
+done
+check "images are listed" "Images (2)"
+check "image web:1.0 shown" "web:1.0 "
+check "function bar is drawn" "F1Help F2Run F3Filter"
+check "published port shown" "18080->8080/tcp"
+
+# Help screen, generated from the key table.
+keys '?'
+check "help opens" "Help: kiln dashboard keys"
+check "help lists sort keys" "F6, s"
+keys q
+check_gone "help closes" "Help: kiln dashboard keys"
+
+# Sort: inverting the name order puts web-2 first.
+keys I
+if wait_for "NAME▼" && line 5 | grep -q "web-2"; then ok "sort inverted"; else not_ok "sort inverted"; fi
+keys I
+if wait_for "NAME▲" && line 5 | grep -q "batch-7"; then ok "sort restored"; else not_ok "sort restored"; fi
+keys s
+check "sort by next column" "instances sorted by IMAGE"
+
+# Filter.
+keys / w e b Enter
+check "filter narrows the table" "Instances (2 of 4, filter 'web')"
+if screen | sed -n '5,20p' | grep -q "batch-7"; then not_ok "filtered row hidden"; else ok "filtered row hidden"; fi
+keys Escape
+check "Esc clears the filter" "Instances (4)"
+
+# Resize to the minimum: every column title stays separate and rows intact.
+tmux resize-window -t "$session" -x 80 -y 24
+check "80x24 redraws" "Instances (4)"
+titles=$(line 4)
+if echo "$titles" | grep -Eq "NAME.? +IMAGE.? +STATE.? +CPU %"; then ok "80x24 titles apart"; else not_ok "80x24 titles apart: $titles"; fi
+if screen | grep -Eq "web-1 +web:1\.0 +running"; then ok "80x24 cells intact"; else not_ok "80x24 cells intact"; fi
+width=0
+screen > "$tmp/screen.txt"
+while IFS= read -r text; do
+    n=$(printf '%s' "$text" | LC_ALL=C.UTF-8 wc -m)
+    [ "$n" -gt "$width" ] && width=$n
+done < "$tmp/screen.txt"
+if [ "$width" -le 80 ]; then ok "80x24 fits the width"; else not_ok "80x24 fits the width ($width)"; fi
+check "80x24 function bar keeps Quit" "F10Quit"
+tmux resize-window -t "$session" -x 70 -y 20
+check "too small says so" "terminal too small: 70x20"
+tmux resize-window -t "$session" -x 120 -y 36
+check "grows back" "Instances (4)"
+
+# Theme switch changes the colours of the header.
+before=$(tmux capture-pane -t "$session" -p -e | sed -n 1p | cut -c1-40)
+keys t
+check "theme switch reported" "theme high-contrast"
+after=$(tmux capture-pane -t "$session" -p -e | sed -n 1p | cut -c1-40)
+if [ "$before" != "$after" ]; then ok "theme changes colours"; else not_ok "theme changes colours"; fi
+
+# Stop through the confirmation dialog.
+keys Home x
+check "stop asks first" "Stop instance batch-7?"
+keys y
+check "stop reported" "stopped batch-7"
+if wait_for "exited" && screen | grep -Eq "batch-7 +hello:latest +exited"; then ok "stopped row exited"; else not_ok "stopped row exited"; fi
+
+# Run dialog: a bad memory value is reported inside the dialog.
+keys Tab Home F2
+check "run dialog opens" "Run hello:latest"
+keys Tab C-u l o t s Enter
+check "run dialog validates" "invalid memory 'lots'"
+keys C-u 6 4 Enter
+check "run creates the instance" "started hello-2 from hello:latest"
+check "new row appears" "Instances (5)"
+keys Tab Tab
+
+# Ctrl-Z suspends to the shell and fg redraws.
+keys C-z
+check "Ctrl-Z returns to the shell" "prompt\$"
+keys "fg" Enter
+check "fg redraws the dashboard" "Instances (5)"
+
+# Quit restores the terminal settings exactly.
+keys q
+check "quit returns to the shell" "prompt\$"
+keys "clear; stty -a > '$tmp/stty.after'; echo STTY-SAVED" Enter
+check "terminal settings saved" "STTY-SAVED"
+if cmp -s "$tmp/stty.before" "$tmp/stty.after"; then ok "terminal restored"; else
+    not_ok "terminal restored"
+    diff "$tmp/stty.before" "$tmp/stty.after" | sed 's/^/    | /'
+fi
+
+# A malformed theme file: the error goes to the status line, the screen still draws.
+mkdir -p "$tmp/themes"
+printf 'roles:\n  header: {fg: bleu}\n' > "$tmp/themes/broken.yaml"
+keys "clear; KILN_THEMES='$tmp/themes' KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash --theme broken" Enter
+check "bad theme error on the status line" "broken.yaml:2:16: unknown colour 'bleu'"
+check "bad theme falls back" "Instances (4)"
+keys q
+check "quit after bad theme" "prompt\$"
+
+# NO_COLOR: no colour escapes in the drawn screen.
+keys "clear; NO_COLOR=1 KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash" Enter
+check "NO_COLOR opens" "Instances (4)"
+if tmux capture-pane -t "$session" -p -e | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then
+    not_ok "NO_COLOR draws without colours"
+else
+    ok "NO_COLOR draws without colours"
+fi
+keys q
+check "quit after NO_COLOR" "prompt\$"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
