@@ -46,7 +46,11 @@ TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(wildcard tests/unit/tes
 
 .PHONY: all tests deps run check asan unit integration tui bench install clean
 
-all: $(BUILDDIR)/kiln $(BUILDDIR)/kiln-init
+all: $(BUILDDIR)/kiln $(BUILDDIR)/kiln-init $(BUILDDIR)/kiln.1
+
+# The man page is generated from the same verb tables as --help.
+$(BUILDDIR)/kiln.1: $(BUILDDIR)/kiln
+	$(BUILDDIR)/kiln help --man > $@
 
 tests: $(TESTS)
 
@@ -103,7 +107,7 @@ install: all
 	install -m 755 $(BUILDDIR)/kiln-init $(DESTDIR)$(LIBEXECDIR)/kiln-init
 	install -m 644 themes/*.yaml $(DESTDIR)$(DATADIR)/themes/
 	cp -R examples/. $(DESTDIR)$(DATADIR)/examples/
-	install -m 644 docs/kiln.1 $(DESTDIR)$(MANDIR)/man1/kiln.1
+	install -m 644 $(BUILDDIR)/kiln.1 $(DESTDIR)$(MANDIR)/man1/kiln.1
 
 clean:
 	rm -rf build

@@ -511,8 +511,12 @@ char *builder_init_path(void)
         if (access(candidate, R_OK) == 0)
             return candidate;
         free(candidate);
-        /* build/asan/kiln uses build/kiln-init; tests run from build/tests. */
+        /* build/asan/kiln uses build/kiln-init; an installed PREFIX/bin/kiln uses PREFIX/libexec. */
         candidate = path_join(self, "../kiln-init");
+        if (access(candidate, R_OK) == 0)
+            return candidate;
+        free(candidate);
+        candidate = path_join(self, "../libexec/kiln/kiln-init");
         if (access(candidate, R_OK) == 0)
             return candidate;
         free(candidate);
