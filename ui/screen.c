@@ -26,8 +26,40 @@
 /* Signals caught while curses runs are written here and handled by the loop. */
 static int signal_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t curses_active;
+/* The real standard error, kept while fd 2 points at the debug log or /dev/null. */
+static int saved_stderr = -1;
 
 /* ---- terminal life cycle ---- */
+
+/*
+ * Points standard error away from the screen while curses draws: libraries
+ * (libxml2 inside libvirt's drivers among them) print warnings there. Output
+ * goes to the KILN_DEBUG log when one is set, else to /dev/null.
+ */
+static void hide_stderr(void)
+{
+    const char *log = getenv("KILN_DEBUG");
+    int fd = -1;
+
+    if (log && *log && strcmp(log, "-") != 0)
+        fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+}
+
+static void restore_stderr(void)
+{
+    if (saved_stderr >= 0) {
+        dup2(saved_stderr, STDERR_FILENO);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
+}
 
 static void end_curses(void)
 {
@@ -35,6 +67,7 @@ static void end_curses(void)
         curses_active = 0;
         endwin();
     }
+    restore_stderr();
 }
 
 /* Restores the terminal before a crash or out-of-memory death, then lets the signal kill us. */
@@ -100,6 +133,7 @@ static int start_curses(void)
         return -1;
     }
     curses_active = 1;
+    hide_stderr();
     raw();
     noecho();
     nonl();

@@ -285,6 +285,9 @@ static void *poll_main(void *arg)
     unsigned long tick = 0;
 
     while (!should_quit(w)) {
+        /* The store needs no connection: images show even while the hypervisor is unreachable. */
+        if (take_flag(w, &w->need_images))
+            poll_images(w);
         if (!b) {
             b = poll_connect(w);
             if (!b) {
@@ -572,6 +575,7 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     w->uri = xstrdup(uri);
     w->refresh = refresh > 0 ? refresh : 1.0;
     w->refs = 1;
+    w->need_images = true;
     w->shared = uri && strncmp(uri, "test:", 5) == 0;
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t attr;

@@ -84,6 +84,23 @@ keys() {
     tmux send-keys -t "$session" "$@"
 }
 
+# Waits up to 10 s for kiln to exit, leaving the shell in the foreground.
+wait_shell() {
+    i=0
+    while [ $i -lt 100 ]; do
+        if [ "$(tmux display-message -t "$session" -p '#{pane_current_command}')" = sh ]; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+check_shell() { # NAME
+    if wait_shell; then ok "$1"; else not_ok "$1 (kiln still running)"; fi
+}
+
 # Line N (1-based) of the screen.
 line() {
     screen | sed -n "${1}p"
@@ -93,7 +110,8 @@ start_dash() {
     keys "clear; KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash" Enter
 }
 
-tmux new-session -d -s "$session" -x 120 -y 36 "env -i HOME=$tmp PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 PS1='prompt\$ ' sh"
+tmux new-session -d -s "$session" -x 120 -y 36 \
+    "env -i HOME=$tmp PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} PS1='prompt\$ ' sh"
 sleep 0.3
 keys "stty -a > '$tmp/stty.before'" Enter
 start_dash
@@ -176,15 +194,15 @@ keys Tab Tab
 
 # Ctrl-Z suspends to the shell and fg redraws.
 keys C-z
-check "Ctrl-Z returns to the shell" "prompt\$"
+check_shell "Ctrl-Z returns to the shell"
 keys "fg" Enter
 check "fg redraws the dashboard" "Instances (5)"
 
 # Quit restores the terminal settings exactly.
 keys q
-check "quit returns to the shell" "prompt\$"
-keys "clear; stty -a > '$tmp/stty.after'; echo STTY-SAVED" Enter
-check "terminal settings saved" "STTY-SAVED"
+check_shell "quit returns to the shell"
+keys "clear; stty -a > '$tmp/stty.after'; echo STTY-\$((1 + 1))" Enter
+check "terminal settings saved" "STTY-2"
 if cmp -s "$tmp/stty.before" "$tmp/stty.after"; then ok "terminal restored"; else
     not_ok "terminal restored"
     diff "$tmp/stty.before" "$tmp/stty.after" | sed 's/^/    | /'
@@ -197,7 +215,7 @@ keys "clear; KILN_THEMES='$tmp/themes' KILN_STORE='$tmp/store' '$kiln' -c '$uri'
 check "bad theme error on the status line" "broken.yaml:2:16: unknown colour 'bleu'"
 check "bad theme falls back" "Instances (4)"
 keys q
-check "quit after bad theme" "prompt\$"
+check_shell "quit after bad theme"
 
 # NO_COLOR: no colour escapes in the drawn screen.
 keys "clear; NO_COLOR=1 KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash" Enter
@@ -208,7 +226,38 @@ else
     ok "NO_COLOR draws without colours"
 fi
 keys q
-check "quit after NO_COLOR" "prompt\$"
+check_shell "quit after NO_COLOR"
+
+# The pid of the kiln started from the session's shell.
+kiln_pid() {
+    pgrep -P "$(tmux display-message -t "$session" -p '#{pane_pid}')" -x kiln
+}
+
+# A crash signal: the handler ends curses before the process dies.
+start_dash
+check "opens before the crash" "Instances (4)"
+kill -SEGV "$(kiln_pid)"
+check_shell "crash returns to the shell"
+keys "clear; stty -a > '$tmp/stty.crash'; echo STTY-\$((2 + 1))" Enter
+check "terminal settings saved after the crash" "STTY-3"
+if cmp -s "$tmp/stty.before" "$tmp/stty.crash"; then ok "terminal restored after the crash"; else
+    not_ok "terminal restored after the crash"
+    diff "$tmp/stty.before" "$tmp/stty.crash" | sed 's/^/    | /'
+fi
+
+# SIGTERM quits like q.
+start_dash
+check "opens before SIGTERM" "Instances (4)"
+kill -TERM "$(kiln_pid)"
+check_shell "SIGTERM quits"
+
+# An unreachable hypervisor: the header says so and the dashboard keeps running.
+keys "clear; KILN_STORE='$tmp/store' '$kiln' -c 'test:///nonexistent/node.xml' dash" Enter
+check "unreachable URI: header says reconnecting" "reconnecting..."
+check "unreachable URI: error on the status line" "test:///nonexistent/node.xml"
+check "unreachable URI: tables still drawn" "Images (2)"
+keys q
+check_shell "quit while reconnecting"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
