@@ -1,13 +1,11 @@
-/* The serial console in the dashboard: a libvterm screen fed from the console log, and full-screen attach. */
+/* The console pane: a libvterm screen fed from the instance's console log, with scrollback. */
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 #include <vterm.h>
 #include <wchar.h>
@@ -19,8 +17,6 @@
 #define CONSOLE_SCROLLBACK 2000
 /* A newly followed log is replayed from at most this many bytes before its end. */
 #define CONSOLE_REPLAY_BYTES (64 * 1024)
-/* Ctrl-]: leaves the attached console, as telnet and virsh console do. */
-#define DETACH_KEY 0x1d
 
 struct console_view {
     VTerm *vt;
@@ -207,18 +203,46 @@ static void draw_screen_row(struct console_view *c, int row, int y, int x, int w
     attrset(A_NORMAL);
 }
 
+void console_view_resize(struct console_view *c, int rows, int cols)
+{
+    if (rows <= 0 || cols <= 0 || (rows == c->rows && cols == c->cols))
+        return;
+    /* Replay the log into a screen of the new size: libvterm does not reflow. */
+    console_reset(c, rows, cols);
+    c->offset = 0;
+    c->inode = 0;
+    if (c->path)
+        console_read_log(c);
+}
+
+size_t console_view_lines(const struct console_view *c)
+{
+    return c->sb_len + (size_t)c->rows;
+}
+
+char *console_view_text(const struct console_view *c, size_t line)
+{
+    if (line < c->sb_len)
+        return xstrdup(c->scrollback[(c->sb_head + CONSOLE_SCROLLBACK - c->sb_len + line) % CONSOLE_SCROLLBACK]);
+    if (line >= console_view_lines(c))
+        return NULL;
+
+    VTermScreenCell *cells = xcalloc((size_t)c->cols, sizeof(*cells));
+    for (int col = 0; col < c->cols; col++) {
+        VTermPos pos = { .row = (int)(line - c->sb_len), .col = col };
+        if (!vterm_screen_get_cell(c->screen, pos, &cells[col]))
+            memset(&cells[col], 0, sizeof(cells[col]));
+    }
+    char *text = cells_to_text(cells, c->cols);
+    free(cells);
+    return text;
+}
+
 void console_view_draw(struct console_view *c, int y, int x, int h, int w)
 {
     if (h <= 0 || w <= 0)
         return;
-    if (h != c->rows || w != c->cols) {
-        /* The pane changed size: replay the log into a screen of the new size. */
-        console_reset(c, h, w);
-        c->offset = 0;
-        c->inode = 0;
-        if (c->path)
-            console_read_log(c);
-    }
+    console_view_resize(c, h, w);
     for (int line = 0; line < h; line++) {
         /* Line LINE of the pane, counted in the sequence "scrollback, then screen rows", scrolled back by BACK. */
         long seq = (long)c->sb_len - c->back + line;
@@ -235,92 +259,4 @@ void console_view_draw(struct console_view *c, int y, int x, int h, int w)
         snprintf(note, sizeof(note), " %d lines back ", c->back);
         paint_text(y, x + w - (int)strlen(note), (int)strlen(note), note, ROLE_WARNING, false);
     }
-}
-
-/* ---- attach ---- */
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Copies between the terminal and the console until Ctrl-] or the console closes; returns why it ended. */
-static const char *attach_loop(struct dash *d, int fd)
-{
-    char buf[4096];
-
-    for (;;) {
-        struct pollfd fds[3] = {
-            { STDIN_FILENO, POLLIN, 0 },
-            { fd, POLLIN, 0 },
-            { worker_fd(d->worker), POLLIN, 0 },
-        };
-
-        if (poll(fds, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return "poll failed";
-        }
-        if (fds[2].revents & POLLIN)
-            dash_drain_messages(d);
-        if (fds[0].revents & POLLIN) {
-            ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-            if (n <= 0)
-                return "the terminal closed";
-            char *detach = memchr(buf, DETACH_KEY, (size_t)n);
-            size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
-            if (len > 0 && write_all(fd, buf, len) < 0)
-                return "the console closed";
-            if (detach)
-                return NULL;
-        }
-        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(fd, buf, sizeof(buf));
-            if (n <= 0)
-                return "the console closed (the instance stopped?)";
-            if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-                return "the terminal closed";
-        }
-    }
-}
-
-void console_attach(struct dash *d, int fd, const char *name)
-{
-    struct termios saved, raw;
-    const char *why;
-    char banner[256];
-    int n;
-
-    d->attach_fd = fd;
-    def_prog_mode();
-    endwin();
-    n = snprintf(banner, sizeof(banner), "\r\n[kiln] console of %s; press Ctrl-] to return to the dashboard\r\n", name);
-    write_all(STDOUT_FILENO, banner, (size_t)n);
-
-    tcgetattr(STDIN_FILENO, &saved);
-    raw = saved;
-    cfmakeraw(&raw);
-    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-    why = attach_loop(d, fd);
-    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-
-    close(fd);
-    d->attach_fd = -1;
-    reset_prog_mode();
-    clearok(curscr, TRUE);
-    if (why)
-        dash_status(d, ROLE_WARNING, "left the console of %s: %s", name, why);
-    else
-        dash_status(d, ROLE_STATUS, "back from the console of %s", name);
-    d->dirty = true;
 }

@@ -178,13 +178,19 @@ void viewer_draw(struct dash *d);
 void viewer_refresh(struct dash *d);
 void viewer_close(struct dash *d);
 
-/* Console pane and attach (console.c) */
+/* Console pane (console.c) and full-screen attach (attach.c) */
 struct console_view *console_view_new(void);
 void console_view_free(struct console_view *c);
 /* Shows the log of INST in C, re-reading only what was appended since the last call. */
 void console_view_follow(struct console_view *c, const struct instance *inst);
 void console_view_draw(struct console_view *c, int y, int x, int h, int w);
 void console_view_scroll(struct console_view *c, int lines);
+/* Gives the screen ROWS x COLS, replaying the log into it. */
+void console_view_resize(struct console_view *c, int rows, int cols);
+/* Number of lines: the scrollback, then the screen rows. */
+size_t console_view_lines(const struct console_view *c);
+/* Returns line LINE (scrollback first) as UTF-8 without trailing blanks, NULL past the end; caller frees. */
+char *console_view_text(const struct console_view *c, size_t line);
 /* Runs the full-screen serial console on FD until Ctrl-] or the console closes; restores the screen. */
 void console_attach(struct dash *d, int fd, const char *name);
 

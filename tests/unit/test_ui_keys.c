@@ -60,7 +60,7 @@ static void keys_fbar_generated_from_table(void **state)
     assert_string_equal(bar[9].key, "F10");
     assert_string_equal(bar[9].label, "Quit");
     for (size_t i = 0; i < n; i++) {
-        char expected[8];
+        char expected[32];
 
         snprintf(expected, sizeof(expected), "F%zu", i + 1);
         assert_string_equal(bar[i].key, expected);

@@ -1,0 +1,99 @@
+/* Full-screen serial console: the terminal is handed to the guest until Ctrl-], then the dashboard is restored. */
+#include <curses.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ui/dash.h"
+
+/* Ctrl-]: leaves the attached console, as telnet and virsh console do. */
+#define DETACH_KEY 0x1d
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Copies between the terminal and the console until Ctrl-] or the console closes; returns why it ended. */
+static const char *attach_loop(struct dash *d, int fd)
+{
+    char buf[4096];
+
+    for (;;) {
+        struct pollfd fds[3] = {
+            { STDIN_FILENO, POLLIN, 0 },
+            { fd, POLLIN, 0 },
+            { worker_fd(d->worker), POLLIN, 0 },
+        };
+
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return "poll failed";
+        }
+        if (fds[2].revents & POLLIN)
+            dash_drain_messages(d);
+        if (fds[0].revents & POLLIN) {
+            ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+            if (n <= 0)
+                return "the terminal closed";
+            char *detach = memchr(buf, DETACH_KEY, (size_t)n);
+            size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
+            if (len > 0 && write_all(fd, buf, len) < 0)
+                return "the console closed";
+            if (detach)
+                return NULL;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(fd, buf, sizeof(buf));
+            if (n <= 0)
+                return "the console closed (the instance stopped?)";
+            if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+                return "the terminal closed";
+        }
+    }
+}
+
+void console_attach(struct dash *d, int fd, const char *name)
+{
+    struct termios saved, raw;
+    const char *why;
+    char banner[256];
+    int n;
+
+    d->attach_fd = fd;
+    def_prog_mode();
+    endwin();
+    n = snprintf(banner, sizeof(banner), "\r\n[kiln] console of %s; press Ctrl-] to return to the dashboard\r\n", name);
+    write_all(STDOUT_FILENO, banner, (size_t)n);
+
+    tcgetattr(STDIN_FILENO, &saved);
+    raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    why = attach_loop(d, fd);
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+
+    close(fd);
+    d->attach_fd = -1;
+    reset_prog_mode();
+    clearok(curscr, TRUE);
+    if (why)
+        dash_status(d, ROLE_WARNING, "left the console of %s: %s", name, why);
+    else
+        dash_status(d, ROLE_STATUS, "back from the console of %s", name);
+    d->dirty = true;
+}
