@@ -205,7 +205,10 @@ static struct backend *poll_connect(struct worker *w)
     struct worker_msg *m;
 
     if (!b) {
-        post_text(w, MSG_DISCONNECTED, NULL, err_msg());
+        char *text = xasprintf("%s; retrying every 2 s", err_msg());
+
+        post_text(w, MSG_DISCONNECTED, NULL, text);
+        free(text);
         return NULL;
     }
     m = msg_new(MSG_CONNECTED);
