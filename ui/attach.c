@@ -27,7 +27,7 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Copies between the terminal and the console until Ctrl-] or the console closes; returns why it ended. */
+/* Copies between the terminal and the console until Ctrl-] or the console closes; returns the reason it ended, NULL for Ctrl-]. */
 static const char *attach_loop(struct dash *d, int fd)
 {
     char buf[4096];
@@ -70,7 +70,7 @@ static const char *attach_loop(struct dash *d, int fd)
 void console_attach(struct dash *d, int fd, const char *name)
 {
     struct termios saved, raw;
-    const char *why;
+    const char *reason;
     char banner[256];
     int n;
 
@@ -84,15 +84,15 @@ void console_attach(struct dash *d, int fd, const char *name)
     raw = saved;
     cfmakeraw(&raw);
     tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-    why = attach_loop(d, fd);
+    reason = attach_loop(d, fd);
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 
     close(fd);
     d->attach_fd = -1;
     reset_prog_mode();
     clearok(curscr, TRUE);
-    if (why)
-        dash_status(d, ROLE_WARNING, "left the console of %s: %s", name, why);
+    if (reason)
+        dash_status(d, ROLE_WARNING, "left the console of %s: %s", name, reason);
     else
         dash_status(d, ROLE_STATUS, "back from the console of %s", name);
     d->dirty = true;

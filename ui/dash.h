@@ -120,9 +120,7 @@ struct dash {
     bool quit;
     bool too_small;
 
-    /* overlays, drawn over the main screen in this order */
-    bool show_help;
-    size_t help_top;
+    /* overlays: a full-screen viewer, or a dialog over the main screen */
     struct viewer *viewer;
     struct dialog *dialog;
 
@@ -136,7 +134,6 @@ struct dash {
 
     /* attach: set when the worker opened a console for full screen */
     int attach_fd;
-    char *attach_name;
 };
 
 /* Screen loop (screen.c) */

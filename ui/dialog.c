@@ -85,7 +85,7 @@ void dialog_open_confirm(struct dash *d, enum ui_action action)
 {
     enum ui_pane pane = d->focus == PANE_IMAGES ? PANE_IMAGES : PANE_INSTANCES;
     struct strv targets = { 0 };
-    const char *verb = action == ACTION_STOP ? "Stop" : action == ACTION_KILL ? "Kill" : "Remove";
+    const char *verb = keys_action_label(action);
     struct dialog *g;
 
     if (pane == PANE_IMAGES && action != ACTION_REMOVE)
@@ -212,11 +212,19 @@ static void menu_choose(struct dash *d)
 static void confirm_yes(struct dash *d)
 {
     struct dialog *g = d->dialog;
-    enum worker_req_kind req = g->confirm_action == ACTION_STOP ? REQ_STOP :
-                               g->confirm_action == ACTION_KILL ? REQ_KILL :
-                               g->pane == PANE_IMAGES ? REQ_REMOVE_IMAGE : REQ_REMOVE;
-    const char *verb = g->confirm_action == ACTION_STOP ? "stopping" :
-                       g->confirm_action == ACTION_KILL ? "killing" : "removing";
+    enum worker_req_kind req;
+    const char *verb;
+
+    if (g->confirm_action == ACTION_STOP) {
+        req = REQ_STOP;
+        verb = "stopping";
+    } else if (g->confirm_action == ACTION_KILL) {
+        req = REQ_KILL;
+        verb = "killing";
+    } else {
+        req = g->pane == PANE_IMAGES ? REQ_REMOVE_IMAGE : REQ_REMOVE;
+        verb = "removing";
+    }
 
     for (size_t i = 0; i < g->targets.len; i++)
         worker_request(d->worker, req, g->targets.items[i], false);

@@ -122,13 +122,13 @@ static void draw_header(struct dash *d)
     static const struct {
         enum instance_state state;
         const char *word;
-    } shown[] = { { INSTANCE_RUNNING, "running" }, { INSTANCE_EXITED, "exited" },
+    } counted[] = { { INSTANCE_RUNNING, "running" }, { INSTANCE_EXITED, "exited" },
                   { INSTANCE_CRASHED, "crashed" }, { INSTANCE_CREATED, "created" },
                   { INSTANCE_PAUSED, "paused" } };
-    for (size_t i = 0; i < ARRAY_SIZE(shown) && x < COLS - 4; i++) {
-        if (counts[shown[i].state] == 0 && shown[i].state != INSTANCE_RUNNING)
+    for (size_t i = 0; i < ARRAY_SIZE(counted) && x < COLS - 4; i++) {
+        if (counts[counted[i].state] == 0 && counted[i].state != INSTANCE_RUNNING)
             continue;
-        snprintf(line, sizeof(line), "%zu %s", counts[shown[i].state], shown[i].word);
+        snprintf(line, sizeof(line), "%zu %s", counts[counted[i].state], counted[i].word);
         x += paint_text(1, x, COLS - x, line, ROLE_HEADER, false) + 2;
     }
 }
@@ -136,14 +136,14 @@ static void draw_header(struct dash *d)
 /* ---- tables ---- */
 
 /* Title line of a table: "Instances (3 of 5)  filter: web" over a rule. */
-static void draw_table_title(struct dash *d, int y, const char *what, size_t shown, size_t total, bool focused)
+static void draw_table_title(struct dash *d, int y, const char *table, size_t matching, size_t total, bool focused)
 {
     char title[192];
 
     if (d->filter[0])
-        snprintf(title, sizeof(title), "%s (%zu of %zu, filter '%.64s')", what, shown, total, d->filter);
+        snprintf(title, sizeof(title), "%s (%zu of %zu, filter '%.64s')", table, matching, total, d->filter);
     else
-        snprintf(title, sizeof(title), "%s (%zu)", what, total);
+        snprintf(title, sizeof(title), "%s (%zu)", table, total);
     paint_hline(y, 0, COLS, title, focused ? ROLE_TITLE : ROLE_BORDER);
 }
 
@@ -151,18 +151,37 @@ static void draw_column_titles(int y, const struct layout_column *cols, const st
                                size_t n, int sort, bool descending)
 {
     paint_fill(y, 0, COLS, ROLE_TITLE);
+    const char *arrow = descending ? "\u25bc" : "\u25b2";
+
+    if (!paint_utf8())
+        arrow = descending ? "v" : "^";
     for (size_t i = 0; i < n; i++) {
         char title[64];
 
         if (slots[i].width == 0)
             continue;
-        snprintf(title, sizeof(title), "%s%s", cols[i].title,
-                 (int)i == sort ? (descending ? (paint_utf8() ? "\u25bc" : "v") : (paint_utf8() ? "\u25b2" : "^")) : "");
+        snprintf(title, sizeof(title), "%s%s", cols[i].title, (int)i == sort ? arrow : "");
         paint_text(y, 2 + slots[i].x, slots[i].width, title, ROLE_TITLE, cols[i].right);
     }
 }
 
-/* Keeps the selection visible by moving the first shown row. */
+/* The role of a table row: the selection in the focused table, a marked row, or plain. */
+static enum theme_role row_role(bool highlighted, bool marked)
+{
+    if (highlighted)
+        return ROLE_SELECTED;
+    return marked ? ROLE_MARKED : ROLE_NORMAL;
+}
+
+/* The two-cell prefix of a row: '*' marked, '>' selected. */
+static const char *row_marker(bool selected, bool marked)
+{
+    if (marked)
+        return "*";
+    return selected ? ">" : " ";
+}
+
+/* Keeps the selection visible by moving the first visible row. */
 static void scroll_into_view(struct table_view *v, int height)
 {
     if (height <= 0)
@@ -253,10 +272,10 @@ static void draw_instances(struct dash *d, int y, int height)
         size_t pos = v->top + (size_t)line;
         const struct inst_row *r = &d->model.inst[v->index[pos]];
         bool selected = pos == v->selected;
-        enum theme_role base = selected && focused ? ROLE_SELECTED : r->marked ? ROLE_MARKED : ROLE_NORMAL;
+        enum theme_role base = row_role(selected && focused, r->marked);
 
         paint_fill(y + line, 0, COLS, base);
-        paint_text(y + line, 0, 2, r->marked ? "*" : selected ? ">" : " ", base, false);
+        paint_text(y + line, 0, 2, row_marker(selected, r->marked), base, false);
         for (int c = 0; c < ICOL_LAST; c++) {
             char cell[512];
             enum theme_role role = base;
@@ -297,11 +316,11 @@ static void draw_images(struct dash *d, int y, int height)
         size_t pos = v->top + (size_t)line;
         const struct image_row *r = &d->model.img[v->index[pos]];
         bool selected = pos == v->selected;
-        enum theme_role role = selected && focused ? ROLE_SELECTED : r->marked ? ROLE_MARKED : ROLE_NORMAL;
+        enum theme_role role = row_role(selected && focused, r->marked);
         char cell[256], age[64];
 
         paint_fill(y + line, 0, COLS, role);
-        paint_text(y + line, 0, 2, r->marked ? "*" : selected ? ">" : " ", role, false);
+        paint_text(y + line, 0, 2, row_marker(selected, r->marked), role, false);
         for (int c = 0; c < MCOL_LAST; c++) {
             if (slots[c].width == 0)
                 continue;
@@ -345,7 +364,10 @@ static void draw_graph(int y, int x, int rows, int width, const struct rates_his
                 continue;
             if (level > 8)
                 level = 8;
-            cell = paint_utf8() ? eighths[level] : level >= 4 ? "#" : ".";
+            if (paint_utf8())
+                cell = eighths[level];
+            else
+                cell = level >= 4 ? "#" : ".";
             paint_text(y + rows - 1 - row, x + col, 1, cell, ROLE_GRAPH, false);
         }
     }

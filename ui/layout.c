@@ -26,15 +26,15 @@ const struct layout_column layout_image_columns[MCOL_LAST] = {
 /* Total width of the shown columns at their current widths, gaps included. */
 static int used_width(const struct layout_slot *out, size_t n)
 {
-    int total = 0, shown = 0;
+    int total = 0, visible = 0;
 
     for (size_t i = 0; i < n; i++) {
         if (out[i].width > 0) {
             total += out[i].width;
-            shown++;
+            visible++;
         }
     }
-    return shown ? total + (shown - 1) * LAYOUT_GAP : 0;
+    return visible ? total + (visible - 1) * LAYOUT_GAP : 0;
 }
 
 /* Hides the shown column with the highest priority number (the rightmost on ties); false when none is left. */
@@ -90,7 +90,7 @@ static void widen(const struct layout_column *cols, size_t n, struct layout_slot
 
 int layout_columns(const struct layout_column *cols, size_t n, int width, struct layout_slot *out)
 {
-    int shown = 0, x = 0;
+    int visible = 0, x = 0;
 
     for (size_t i = 0; i < n; i++) {
         out[i].x = 0;
@@ -107,7 +107,7 @@ int layout_columns(const struct layout_column *cols, size_t n, int width, struct
             continue;
         out[i].x = x;
         x += out[i].width + LAYOUT_GAP;
-        shown++;
+        visible++;
     }
-    return shown;
+    return visible;
 }

@@ -14,7 +14,7 @@ struct layout_column {
     bool right;    /* right aligned (numbers) */
 };
 
-/* Where one column lands: WIDTH 0 means hidden. */
+/* A column's position and width in the table. WIDTH 0 means hidden. */
 struct layout_slot {
     int x;
     int width;
@@ -52,9 +52,9 @@ extern const struct layout_column layout_image_columns[MCOL_LAST];
 /*
  * Lays out the N columns of COLS in WIDTH cells, LAYOUT_GAP cells apart, into
  * OUT[N]. Columns are dropped by descending priority number until the minimum
- * widths fit; the remaining width widens the shown columns evenly, a cell at a
- * time in priority order, up to their max. Returns the number of columns shown
- * (0 when not even the most important one fits).
+ * widths fit. The remaining width then widens the visible columns evenly, a
+ * cell at a time in priority order, up to their max. Returns the number of
+ * visible columns (0 when not even the most important one fits).
  */
 int layout_columns(const struct layout_column *cols, size_t n, int width, struct layout_slot *out);
 

@@ -708,7 +708,7 @@ static int ms_to_next_second(void)
 
 static void main_loop(struct dash *d)
 {
-    time_t shown = 0;
+    time_t drawn_at = 0;
 
     while (!d->quit) {
         struct pollfd fds[3] = {
@@ -718,10 +718,10 @@ static void main_loop(struct dash *d)
         };
         int key;
 
-        if (d->dirty || time(NULL) != shown) {
+        if (d->dirty || time(NULL) != drawn_at) {
             draw_screen(d);
             d->dirty = false;
-            shown = time(NULL);
+            drawn_at = time(NULL);
         }
         if (poll(fds, 3, ms_to_next_second()) < 0 && errno != EINTR)
             break;
@@ -755,7 +755,6 @@ static void dash_free(struct dash *d)
     free(d->iview.selected_name);
     free(d->mview.selected_name);
     free(d->select_after_build);
-    free(d->attach_name);
     strv_free(&d->theme_names);
     strv_free(&d->build_log);
 }

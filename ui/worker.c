@@ -46,9 +46,10 @@ struct worker {
     struct request *queue, *queue_tail;
     bool building;
     /*
-     * One connection for polling and actions. libvirt's test driver keeps a
-     * separate in-memory state per connection, so an action on a second one
-     * would never show in the list; there the poll thread runs the actions too.
+     * True when one connection serves polling and actions. libvirt's test
+     * driver keeps a separate in-memory state per connection, so an action on a
+     * second connection would never show in the list. For test: URIs the poll
+     * thread runs the actions itself.
      */
     bool shared;
     int refs;            /* the key thread's, plus one per running build */
@@ -228,9 +229,9 @@ static struct backend *poll_connect(struct worker *w)
     return b;
 }
 
-static void poll_disconnect(struct worker *w, struct backend *b, const char *why)
+static void poll_disconnect(struct worker *w, struct backend *b, const char *reason)
 {
-    char *text = xasprintf("%s; reconnecting every 2 s", why);
+    char *text = xasprintf("%s; reconnecting every 2 s", reason);
 
     w->ops->events_stop(b);
     w->ops->close(b);
@@ -593,7 +594,13 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
         free(w);
         return NULL;
     }
+    /*
+     * Both ends are non-blocking. A thread never waits on a full pipe, which
+     * would deadlock worker_stop once the key thread stops reading. Linux's
+     * default 64 KiB pipe holds 8192 messages; one that does not fit is dropped.
+     */
     fcntl(w->pipe[0], F_SETFL, fcntl(w->pipe[0], F_GETFL) | O_NONBLOCK);
+    fcntl(w->pipe[1], F_SETFL, fcntl(w->pipe[1], F_GETFL) | O_NONBLOCK);
 
     /* Signals (resize, Ctrl-C, Ctrl-Z) go to the key thread only: the threads started here, and the backend's own, block them. */
     sigfillset(&all);

@@ -15,7 +15,7 @@
 
 enum worker_msg_kind {
     MSG_CONNECTED,      /* INFO describes the new connection */
-    MSG_DISCONNECTED,   /* TEXT says why; the poll thread retries every 2 s */
+    MSG_DISCONNECTED,   /* TEXT is the reason; the poll thread retries every 2 s */
     MSG_INSTANCES,      /* INSTANCES: every kiln instance */
     MSG_STATS,          /* STATS: one sample of every instance */
     MSG_IMAGES,         /* IMAGES: every stored image */

@@ -8,10 +8,10 @@
 #include "ui/layout.h"
 #include "util.h"
 
-/* Checks the invariants every layout must hold and returns the number of shown columns. */
+/* Checks the invariants every layout must hold and returns the number of visible columns. */
 static int check_layout(const struct layout_column *cols, size_t n, int width, struct layout_slot *out)
 {
-    int shown = layout_columns(cols, n, width, out);
+    int visible = layout_columns(cols, n, width, out);
     int counted = 0, end = -LAYOUT_GAP;
 
     for (size_t i = 0; i < n; i++) {
@@ -26,26 +26,26 @@ static int check_layout(const struct layout_column *cols, size_t n, int width, s
         end = out[i].x + out[i].width;
         assert_true(end <= width);
     }
-    assert_int_equal(counted, shown);
+    assert_int_equal(counted, visible);
 
-    /* A hidden column never has a lower priority number than a shown one. */
+    /* A hidden column never has a lower priority number than a visible one. */
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
             if (out[i].width == 0 && out[j].width > 0)
                 assert_true(cols[i].priority >= cols[j].priority);
         }
     }
-    return shown;
+    return visible;
 }
 
 static void layout_instances_80(void **state)
 {
     struct layout_slot out[ICOL_LAST];
-    int shown = check_layout(layout_instance_columns, ICOL_LAST, 80, out);
+    int visible = check_layout(layout_instance_columns, ICOL_LAST, 80, out);
 
     (void)state;
-    assert_true(shown >= 5);
-    assert_true(shown < ICOL_LAST);
+    assert_true(visible >= 5);
+    assert_true(visible < ICOL_LAST);
     assert_true(out[ICOL_NAME].width > 0);
     assert_true(out[ICOL_STATE].width > 0);
     assert_true(out[ICOL_CPU].width > 0);
@@ -56,20 +56,20 @@ static void layout_instances_80(void **state)
 static void layout_instances_120(void **state)
 {
     struct layout_slot out[ICOL_LAST];
-    int shown = check_layout(layout_instance_columns, ICOL_LAST, 120, out);
+    int visible = check_layout(layout_instance_columns, ICOL_LAST, 120, out);
 
     (void)state;
-    assert_int_equal(shown, ICOL_LAST);
+    assert_int_equal(visible, ICOL_LAST);
     assert_true(out[ICOL_PORTS].x + out[ICOL_PORTS].width <= 120);
 }
 
 static void layout_instances_200(void **state)
 {
     struct layout_slot out[ICOL_LAST];
-    int shown = check_layout(layout_instance_columns, ICOL_LAST, 200, out);
+    int visible = check_layout(layout_instance_columns, ICOL_LAST, 200, out);
 
     (void)state;
-    assert_int_equal(shown, ICOL_LAST);
+    assert_int_equal(visible, ICOL_LAST);
     /* The unbounded PORTS column takes what the others cannot use. */
     assert_int_equal(out[ICOL_PORTS].x + out[ICOL_PORTS].width, 200);
     assert_int_equal(out[ICOL_NAME].width, layout_instance_columns[ICOL_NAME].max);
@@ -82,9 +82,9 @@ static void layout_images_each_width(void **state)
 
     (void)state;
     for (size_t i = 0; i < ARRAY_SIZE(widths); i++) {
-        int shown = check_layout(layout_image_columns, MCOL_LAST, widths[i], out);
+        int visible = check_layout(layout_image_columns, MCOL_LAST, widths[i], out);
 
-        assert_int_equal(shown, MCOL_LAST);
+        assert_int_equal(visible, MCOL_LAST);
     }
 }
 
