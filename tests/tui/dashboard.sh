@@ -28,7 +28,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-sh "$here/fixture.sh" "$tmp"
+sh "$here/make-fixture" "$tmp"
 uri="test://$tmp/node.xml"
 
 screen() {

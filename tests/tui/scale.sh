@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 # The fixture has 4 instances of its own.
-sh "$here/fixture.sh" "$tmp" 996
+sh "$here/make-fixture" "$tmp" 996
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
