@@ -192,6 +192,45 @@ check "run creates the instance" "started hello-2 from hello:latest"
 check "new row appears" "Instances (5)"
 keys Tab Tab
 
+# Space marks rows; kill acts on every marked row after one confirmation.
+keys Home Down Space Space k
+check "marked rows ask together" "Kill the 2 marked instances?"
+keys y
+check "kill of marked rows reported" "killed hello-2"
+if wait_for "hello-2" && screen | grep -Eq "hello-1 +hello:latest +exited" &&
+    screen | grep -Eq "hello-2 +hello:latest +exited"; then
+    ok "marked rows killed"
+else
+    not_ok "marked rows killed"
+fi
+
+# Refresh delay.
+keys d C-u 0 Enter
+check "delay validated" "invalid delay '0'; give seconds from 0.2 to 60"
+keys C-u 0 . 5 Enter
+check "delay changed" "refreshing every 0.5 s"
+
+# Inspect and logs of an instance, files of an image.
+keys Home i
+check "inspect instance" "Inspect instance batch-7"
+check "inspect shows the log path" "Log          $tmp/logs/batch-7.log"
+keys q l
+check "logs view" "Console log of batch-7"
+check "logs show the console output" "hello from batch-7"
+keys q c
+check "console pane" "Console batch-7"
+keys c Tab Home f
+check "image files" "Files of hello:latest"
+check "image files listed" "app/message.txt"
+keys q
+
+# Build: Tab completes the directory; a directory without kiln.yaml fails on the build thread.
+keys b C-u "$tmp/sto" Tab
+check "build dialog completes paths" "$tmp/store/"
+keys Enter
+check "build failure reported" "build failed:"
+keys Tab Tab
+
 # Ctrl-Z suspends to the shell and fg redraws.
 keys C-z
 check_shell "Ctrl-Z returns to the shell"
