@@ -127,6 +127,20 @@ check "image web:1.0 shown" "web:1.0 "
 check "function bar is drawn" "F1Help F2Run F3Filter"
 check "published port shown" "18080->8080/tcp"
 
+# Mouse, as xterm reports it (X10 encoding: ESC [ M, then button, column and row, each plus 32 and 1-based).
+mouse() { # BUTTON X Y (0-based cells)
+    tmux send-keys -t "$session" -l "$(printf "\033[M\\$(printf %o $((32 + $1)))\\$(printf %o $((33 + $2)))\\$(printf %o $((33 + $3)))")"
+}
+mouse 0 3 6
+mouse 3 3 6
+check "click selects an instance" "Details web-1"
+mouse 0 3 19
+mouse 3 3 19
+check "click selects an image" "Image web"
+mouse 64 3 19
+check "wheel moves the selection" "Image hello"
+keys Tab Tab
+
 # Help screen, generated from the key table.
 keys '?'
 check "help opens" "Help: kiln dashboard keys"
