@@ -383,10 +383,17 @@ void dash_dispatch(struct dash *d, enum ui_action action)
     case ACTION_PAGE_UP:
     case ACTION_PAGE_DOWN: {
         long page = focused_view(d)->height > 1 ? focused_view(d)->height - 1 : 1;
-        if (d->focus == PANE_BOTTOM && d->show_console && d->console)
+
+        if (d->focus == PANE_BOTTOM && d->show_console && d->console) {
+            int iy, ih, my, mh, by, bh;
+
+            /* A console page: the pane's inside less one line of overlap. */
+            draw_geometry(LINES, &iy, &ih, &my, &mh, &by, &bh);
+            page = bh > 3 ? bh - 3 : 1;
             console_view_scroll(d->console, action == ACTION_PAGE_UP ? (int)page : -(int)page);
-        else
+        } else {
             move_selection(d, action == ACTION_PAGE_UP ? -page : page);
+        }
         d->dirty = true;
         break;
     }

@@ -233,7 +233,12 @@ check "logs view" "Console log of batch-7"
 check "logs show the console output" "hello from batch-7"
 keys q c
 check "console pane" "Console batch-7"
-keys c Tab Home f
+keys End
+check "console pane follows the selection" "log line 40"
+keys Tab Tab PPage
+check "console scrolls back" "lines back"
+check "console shows older lines" "log line 25"
+keys Tab c Tab Home f
 check "image files" "Files of hello:latest"
 check "image files listed" "app/message.txt"
 keys q
@@ -280,6 +285,13 @@ else
 fi
 keys q
 check_shell "quit after NO_COLOR"
+
+# A locale that is not UTF-8: ASCII lines and arrows.
+keys "clear; LANG=C LC_ALL=C KILN_STORE='$tmp/store' '$kiln' -c '$uri' dash" Enter
+check "ASCII rules" "- Instances (4) ---"
+check "ASCII sort arrow" "NAME^"
+keys C-c
+check_shell "Ctrl-C quits"
 
 # The pid of the kiln started from the session's shell.
 kiln_pid() {
