@@ -602,8 +602,18 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     fcntl(w->pipe[0], F_SETFL, fcntl(w->pipe[0], F_GETFL) | O_NONBLOCK);
     fcntl(w->pipe[1], F_SETFL, fcntl(w->pipe[1], F_GETFL) | O_NONBLOCK);
 
-    /* Signals (resize, Ctrl-C, Ctrl-Z) go to the key thread only: the threads started here, and the backend's own, block them. */
+    /*
+     * Signals (resize, Ctrl-C, Ctrl-Z) go to the key thread only, because the
+     * threads started here and the backend's own block them. Crash signals stay
+     * open: a blocked SIGSEGV would kill without running the handler that
+     * restores the terminal.
+     */
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_create(&w->poll_thread, NULL, poll_main, w);
     if (!w->shared)
