@@ -341,17 +341,25 @@ static void draw_images(struct dash *d, int y, int height)
 
 /* ---- bottom pane ---- */
 
-/* Draws the newest samples of H as a bar graph in a H_ROWS x WIDTH area, MAX at the top. */
-static void draw_graph(int y, int x, int rows, int width, const struct rates_history *h, double max)
+/*
+ * Draws the whole history H as a bar graph in ROWS x WIDTH cells with MAX at
+ * the top, each column the peak of as many samples as needed to fit. Returns
+ * the samples per column.
+ */
+static size_t draw_graph(int y, int x, int rows, int width, const struct rates_history *h, double max)
 {
     static const char *const eighths[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
                                            "\u2585", "\u2586", "\u2587", "\u2588" };
+    float columns[RATES_HISTORY];
+    size_t step;
 
     if (rows <= 0 || width <= 0 || max <= 0)
-        return;
+        return 1;
+    if (width > RATES_HISTORY)
+        width = RATES_HISTORY;
+    step = rates_history_columns(h, (size_t)width, columns);
     for (int col = 0; col < width; col++) {
-        size_t age = (size_t)(width - 1 - col);
-        double v = age < h->len ? rates_history_get(h, age) : 0;
+        double v = columns[col];
         int total = (int)(v / max * rows * 8 + 0.5);
 
         if (v > 0 && total == 0)
@@ -371,6 +379,19 @@ static void draw_graph(int y, int x, int rows, int width, const struct rates_his
             paint_text(y + rows - 1 - row, x + col, 1, cell, ROLE_GRAPH, false);
         }
     }
+    return step;
+}
+
+/* Writes the time the history H covers at REFRESH seconds per sample: "45s", "4m 10s". */
+static const char *history_span(const struct rates_history *h, double refresh, char *buf, size_t size)
+{
+    long long seconds = (long long)((double)h->len * refresh + 0.5);
+
+    if (seconds < 60)
+        snprintf(buf, size, "%llds", seconds);
+    else
+        snprintf(buf, size, "%lldm %02llds", seconds / 60, seconds % 60);
+    return buf;
 }
 
 static void draw_instance_details(struct dash *d, const struct inst_row *r, int y, int x, int h, int w)
@@ -413,16 +434,20 @@ static void draw_instance_details(struct dash *d, const struct inst_row *r, int 
     /* Graphs of the last minutes: one column per refresh. */
     int gx = x + left + 2;
     double cpu_max = 100.0 * (r->inst.cpus > 0 ? r->inst.cpus : 1);
+    char span[32];
+
+    history_span(&r->cpu_history, d->refresh, span, sizeof(span));
     if (r->cpu_percent >= 0)
-        snprintf(line, sizeof(line), "CPU %.1f%%", r->cpu_percent);
+        snprintf(line, sizeof(line), "CPU %.1f%%, last %s", r->cpu_percent, span);
     else
-        snprintf(line, sizeof(line), "CPU -");
+        snprintf(line, sizeof(line), "CPU -, last %s", span);
     paint_text(y, gx, gw, line, ROLE_TITLE, false);
     draw_graph(y + 1, gx, h - 1, gw, &r->cpu_history, cpu_max);
 
     int mx = gx + gw + 1;
     double mem_max = r->mem_max_kib ? (double)r->mem_max_kib / 1024.0 : (double)r->inst.memory_mib;
-    snprintf(line, sizeof(line), "MEM %s", r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-");
+    snprintf(line, sizeof(line), "MEM %s of %lld MiB", r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-",
+             r->inst.memory_mib);
     paint_text(y, mx, w - (mx - x), line, ROLE_TITLE, false);
     draw_graph(y + 1, mx, h - 1, w - (mx - x), &r->mem_history, mem_max > 0 ? mem_max : 1);
 }

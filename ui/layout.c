@@ -7,10 +7,10 @@ const struct layout_column layout_instance_columns[ICOL_LAST] = {
     [ICOL_NAME]   = { "NAME",      12, 20, 1, false },
     [ICOL_IMAGE]  = { "IMAGE",     14, 24, 4, false },
     [ICOL_STATE]  = { "STATE",     10, 14, 2, false },
-    [ICOL_CPU]    = { "CPU %",      6, 14, 3, false },
+    [ICOL_CPU]    = { "CPU %",     10, 16, 3, false },
     [ICOL_MEMORY] = { "MEMORY",     8,  9, 5, true },
-    [ICOL_NET]    = { "NET RX/TX", 11, 15, 7, true },
-    [ICOL_BLOCK]  = { "BLOCK R/W", 11, 15, 8, true },
+    [ICOL_NET]    = { "NET RX/TX", 10, 15, 7, true },
+    [ICOL_BLOCK]  = { "BLOCK R/W", 10, 15, 8, true },
     [ICOL_UPTIME] = { "UPTIME",     8,  9, 6, true },
     [ICOL_PORTS]  = { "PORTS",     14,  0, 9, false },
 };

@@ -32,6 +32,33 @@ float rates_history_max(const struct rates_history *h, size_t count)
     return max;
 }
 
+size_t rates_history_columns(const struct rates_history *h, size_t width, float *out)
+{
+    size_t step, used;
+
+    if (width == 0)
+        return 1;
+    step = (h->len + width - 1) / width;
+    if (step == 0)
+        step = 1;
+    used = (h->len + step - 1) / step;
+    for (size_t col = 0; col < width; col++)
+        out[col] = 0;
+
+    /* Column width - 1 - k holds samples aged k * step .. k * step + step - 1. */
+    for (size_t k = 0; k < used; k++) {
+        float max = 0;
+
+        for (size_t age = k * step; age < (k + 1) * step && age < h->len; age++) {
+            float v = rates_history_get(h, age);
+            if (v > max)
+                max = v;
+        }
+        out[width - 1 - k] = max;
+    }
+    return step;
+}
+
 double rates_cpu_percent(const struct instance_stats *prev, const struct instance_stats *cur)
 {
     double seconds = cur->timestamp - prev->timestamp;

@@ -22,6 +22,13 @@ void rates_history_push(struct rates_history *h, float value);
 float rates_history_get(const struct rates_history *h, size_t age);
 /* Returns the largest of the newest COUNT samples (0 when empty). */
 float rates_history_max(const struct rates_history *h, size_t count);
+/*
+ * Compresses the whole history into WIDTH columns for a graph, oldest first:
+ * each column is the largest of STEP consecutive samples, where STEP is the
+ * fewest that fits every sample. OUT[WIDTH] gets the columns, right-aligned
+ * with zeros on the left. Returns STEP (at least 1).
+ */
+size_t rates_history_columns(const struct rates_history *h, size_t width, float *out);
 
 /*
  * Returns the CPU use between two samples of one instance in percent of one host

@@ -88,6 +88,10 @@ check "three instances" "Instances (3)"
 # 1.5 CPUs in use: 150 % of one host CPU; 2000 B/s received.
 check_re "CPU percent from two samples" "alpha +hello:latest +running +1[45][0-9]\.[0-9]"
 check_re "network rate" "2\.0k/0"
+# 150 of 200 (2 vCPUs) is six eighths of a sparkline cell.
+if wait_for "▆" && screen | grep "alpha " | grep -qF "▆"; then ok "CPU sparkline"; else not_ok "CPU sparkline"; fi
+check "CPU graph title" "CPU 1"
+check "graph covers the history" ", last "
 check_re "exit status shown" "beta +hello:latest +exited \(3\)"
 check "crashed state shown" "crashed"
 check "uptime of a running instance" "2m 0"

@@ -195,6 +195,7 @@ static void domain_xml_has_devices(void **state)
     assert_xpath(xml, "/domain/devices/serial/log/@append", "on");
     assert_int_equal(xpath_count(xml, "/domain/devices/console[@type='pty']"), 1);
     assert_xpath(xml, "/domain/devices/memballoon/@model", "none");
+    assert_xpath(xml, "/domain/devices/controller[@type='usb']/@model", "none");
     assert_xpath(xml, "/domain/on_poweroff", "destroy");
     assert_xpath(xml, "/domain/on_reboot", "destroy");
     assert_xpath(xml, "/domain/on_crash", "destroy");
@@ -460,7 +461,7 @@ static char *log_write_temp(const char *text)
 
 static void exit_line_parsed(void **state)
 {
-    const char *text = "boot\r\nKILN-EXIT code=1\r\nsecond run\nnot KILN-EXIT code=9\nKILN-EXIT code=42\r\n";
+    const char *text = "boot\r\nKILN-EXIT code=1\r\nsecond run\nKILN-EXIT code=9\nKILN-EXIT code=42\r\n";
     char *path = log_write_temp(text);
     int code, sig;
 
@@ -482,6 +483,14 @@ static void exit_line_parsed(void **state)
     /* An offset beyond the end means the log was rotated: the whole file counts. */
     assert_int_equal(lv_exit_status_read(path, 1 << 20, &code, &sig), 0);
     assert_int_equal(sig, 9);
+    unlink(path);
+    free(path);
+
+    /* Output without a final newline puts the line after it; error= details follow the code. */
+    path = log_write_temp("partial outputKILN-EXIT code=127 error=not-found\r\n");
+    assert_int_equal(lv_exit_status_read(path, 0, &code, &sig), 0);
+    assert_int_equal(code, 127);
+    assert_int_equal(sig, 0);
     unlink(path);
     free(path);
 

@@ -29,6 +29,7 @@ static void test_name_valid(void **state)
     assert_false(runopts_name_valid("a'b"));
     assert_false(runopts_name_valid("caf\xc3\xa9"));
     assert_false(runopts_name_valid("a<b>"));
+    assert_false(runopts_name_valid("a..b"));
 }
 
 static void test_name_length(void **state)

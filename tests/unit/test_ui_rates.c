@@ -103,6 +103,40 @@ static void history_ring_wraps(void **state)
     assert_float_equal(rates_history_max(&h, 10), RATES_HISTORY + 4, 0);
 }
 
+static void history_columns_compress(void **state)
+{
+    struct rates_history h;
+    float cols[4];
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    /* Short history: one sample per column, right-aligned. */
+    rates_history_push(&h, 1);
+    rates_history_push(&h, 2);
+    assert_int_equal(rates_history_columns(&h, 4, cols), 1);
+    assert_float_equal(cols[0], 0, 0);
+    assert_float_equal(cols[1], 0, 0);
+    assert_float_equal(cols[2], 1, 0);
+    assert_float_equal(cols[3], 2, 0);
+
+    /* Nine samples in four columns: three per column, each its maximum. */
+    for (int v = 3; v <= 9; v++)
+        rates_history_push(&h, (float)(v == 5 ? 50 : v));
+    assert_int_equal(rates_history_columns(&h, 4, cols), 3);
+    assert_float_equal(cols[3], 9, 0);  /* 7 8 9 */
+    assert_float_equal(cols[2], 50, 0); /* 4 50 6 */
+    assert_float_equal(cols[1], 3, 0);  /* 1 2 3 */
+    assert_float_equal(cols[0], 0, 0);
+
+    /* A full ring of 300 samples fits 60 columns at 5 samples each. */
+    float wide[60];
+    for (int i = 0; i < RATES_HISTORY; i++)
+        rates_history_push(&h, (float)i);
+    assert_int_equal(rates_history_columns(&h, 60, wide), 5);
+    assert_float_equal(wide[59], RATES_HISTORY - 1, 0);
+    assert_float_equal(wide[0], 4, 0);
+}
+
 static void sparkline_ascii_and_utf8(void **state)
 {
     struct rates_history h;
@@ -164,6 +198,7 @@ int main(void)
         cmocka_unit_test(bytes_per_second),
         cmocka_unit_test(rate_formatting),
         cmocka_unit_test(history_ring_wraps),
+        cmocka_unit_test(history_columns_compress),
         cmocka_unit_test(sparkline_ascii_and_utf8),
         cmocka_unit_test(host_proc_stat),
         cmocka_unit_test(host_meminfo),
