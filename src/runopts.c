@@ -32,7 +32,7 @@ bool runopts_name_valid(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
 
-    if (len == 0 || len > RUNOPTS_NAME_MAX || !isalnum((unsigned char)name[0]))
+    if (len == 0 || len > RUNOPTS_NAME_MAX || !isalnum((unsigned char)name[0]) || strstr(name, ".."))
         return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
@@ -441,14 +441,40 @@ static void filter_parse_exit(struct runopts_filter *f)
     }
 }
 
+enum line_match { LINE_OTHER, LINE_MAYBE, LINE_HIDDEN };
+
+/* Tells whether the N bytes at the start of a line begin a line to hide, may still, or cannot. */
+static enum line_match line_classify(const char *s, size_t n)
+{
+    static const char reboot[] = "] reboot: ";
+    size_t tag_len = strlen(EXIT_TAG), i = 1, k = 0;
+
+    if (strncmp(s, EXIT_TAG, n < tag_len ? n : tag_len) == 0)
+        return n >= tag_len ? LINE_HIDDEN : LINE_MAYBE;
+    /* The kernel's "[    1.539371] reboot: Power down" after kiln-init powered off. */
+    if (s[0] != '[')
+        return LINE_OTHER;
+    while (i < n && s[i] == ' ')
+        i++;
+    while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
+        i++;
+    while (i < n && k < sizeof(reboot) - 1) {
+        if (s[i++] != reboot[k++])
+            return LINE_OTHER;
+    }
+    return k == sizeof(reboot) - 1 ? LINE_HIDDEN : LINE_MAYBE;
+}
+
 /* Passes one character (CR LF already folded) through the line logic. */
 static size_t filter_char(struct runopts_filter *f, char c, char *out)
 {
-    size_t n = 0, tag_len = strlen(EXIT_TAG);
+    size_t n = 0;
+    enum line_match match;
 
     if (f->hiding) {
         if (c == '\n') {
-            filter_parse_exit(f);
+            if (strncmp(f->pending, EXIT_TAG, strlen(EXIT_TAG)) == 0)
+                filter_parse_exit(f);
             f->hiding = false;
             f->n_pending = 0;
             f->line_start = true;
@@ -463,11 +489,13 @@ static size_t filter_char(struct runopts_filter *f, char c, char *out)
         return n;
     }
     f->pending[f->n_pending++] = c;
-    if (c != '\n' && strncmp(f->pending, EXIT_TAG, f->n_pending) == 0) {
-        if (f->n_pending == tag_len)
-            f->hiding = true;
+    match = c == '\n' ? LINE_OTHER : line_classify(f->pending, f->n_pending);
+    if (match == LINE_HIDDEN) {
+        f->hiding = true;
         return 0;
     }
+    if (match == LINE_MAYBE && f->n_pending < sizeof(f->pending) - 1)
+        return 0;
     memcpy(out, f->pending, f->n_pending);
     n = f->n_pending;
     f->n_pending = 0;
@@ -501,7 +529,8 @@ size_t runopts_filter_flush(struct runopts_filter *f, char *out)
     size_t n = 0;
 
     if (f->hiding) {
-        filter_parse_exit(f);
+        if (strncmp(f->pending, EXIT_TAG, strlen(EXIT_TAG)) == 0)
+            filter_parse_exit(f);
     } else {
         memcpy(out, f->pending, f->n_pending);
         n = f->n_pending;
