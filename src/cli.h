@@ -65,5 +65,8 @@ extern const struct cli_verb cmd_build_verbs[];
 extern const struct cli_verb cmd_image_verbs[];
 extern const struct cli_verb cmd_kernel_verbs[];
 extern const struct cli_verb cmd_misc_verbs[];
+extern const struct cli_verb cmd_run_verbs[];
+extern const struct cli_verb cmd_instance_verbs[];
+extern const struct cli_verb cmd_volume_verbs[];
 
 #endif

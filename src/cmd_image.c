@@ -7,6 +7,8 @@
 
 #include "build/initramfs.h"
 #include "cli.h"
+#include "connect.h"
+#include "runopts.h"
 #include "store.h"
 
 static const char *short_digest(const char *digest)
@@ -89,9 +91,27 @@ static int cmd_rmi(struct cli_args *args)
     return status;
 }
 
+/* Adds the JSON of instance NAME to ARRAY, connecting on first use; -1 with the error record set. */
+static int inspect_instance(struct cli_args *args, struct backend **b, const char *name, json_t *array)
+{
+    struct instance inst;
+    char *one;
+
+    if (!*b && !(*b = connect_open(args->connect)))
+        return -1;
+    if (connect_ops->lookup(*b, name, &inst) < 0)
+        return -1;
+    one = runopts_instance_json(&inst, (long long)time_now(), false);
+    json_array_append_new(array, json_loads(one, 0, NULL));
+    free(one);
+    instance_free(&inst);
+    return 0;
+}
+
 static int cmd_inspect(struct cli_args *args)
 {
     json_t *array = json_array();
+    struct backend *b = NULL;
     int status = EXIT_OK;
     char *text;
 
@@ -104,7 +124,18 @@ static int cmd_inspect(struct cli_args *args)
         char *one;
 
         if (store_image_get(args->argv[i], &img) < 0) {
-            status = cli_fail();
+            /* No image of that name: an instance may have it. */
+            char image_msg[768];
+
+            snprintf(image_msg, sizeof(image_msg), "%s", err_msg());
+            if (!runopts_name_valid(args->argv[i]) || inspect_instance(args, &b, args->argv[i], array) < 0) {
+                if (strstr(err_msg(), "no such instance") || !runopts_name_valid(args->argv[i]))
+                    err_set("no image or instance named %s; see kiln images and kiln ps -a", args->argv[i]);
+                else
+                    err_set("%s, and cannot look for an instance: %s", image_msg, err_msg());
+                status = cli_fail();
+            }
+            image_free(&img);
             continue;
         }
         one = image_to_json(&img, false);
@@ -112,6 +143,7 @@ static int cmd_inspect(struct cli_args *args)
         free(one);
         image_free(&img);
     }
+    connect_close(b);
     if (json_array_size(array) > 0) {
         text = json_dumps(array, JSON_INDENT(4) | JSON_SORT_KEYS);
         printf("%s\n", text);
@@ -163,7 +195,8 @@ static const struct cli_option rmi_options[] = {
 const struct cli_verb cmd_image_verbs[] = {
     {"images", "", "List the images in the store", images_options, 0, 0, false, cmd_images},
     {"rmi", "IMAGE...", "Remove one or more images", rmi_options, 1, -1, false, cmd_rmi},
-    {"inspect", "IMAGE...", "Print an image's metadata as JSON", NULL, 1, -1, false, cmd_inspect},
+    {"inspect", "IMAGE|INSTANCE...", "Print the metadata of images or instances as JSON", NULL, 1, -1, false,
+     cmd_inspect},
     {"image ls", "IMAGE", "List the files inside an image with their sizes", NULL, 1, 1, false, cmd_image_ls},
     {NULL, NULL, NULL, NULL, 0, 0, false, NULL},
 };
