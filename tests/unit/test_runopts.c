@@ -254,14 +254,14 @@ static void test_env_file_errors(void **state)
 
 static void test_memory(void **state)
 {
-    static const char *const bad[] = {"", "0", "-5M", "abc", "10X", "16M", "31", "2T", "1.5.5G"};
+    static const char *const bad[] = {"", "0", "-5M", "abc", "10X", "16M", "64M", "95", "2T", "1.5.5G"};
 
     (void)state;
     assert_int_equal(runopts_parse_memory("512M"), 512);
     assert_int_equal(runopts_parse_memory("1G"), 1024);
     assert_int_equal(runopts_parse_memory("1.5G"), 1536);
-    assert_int_equal(runopts_parse_memory("64"), 64);
-    assert_int_equal(runopts_parse_memory("32M"), 32);
+    assert_int_equal(runopts_parse_memory("128"), 128);
+    assert_int_equal(runopts_parse_memory("96M"), 96);
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         err_clear();
         if (runopts_parse_memory(bad[i]) != -1)
@@ -464,6 +464,21 @@ static void test_filter_signal_and_partial(void **state)
     free(out);
 }
 
+static void test_filter_hides_power_down(void **state)
+{
+    const char *text = "hi\r\nKILN-EXIT code=0\r\n[    1.539371] reboot: Power down\r\n[    0.5] other kernel line\r\n[x\n";
+    struct runopts_filter f;
+
+    (void)state;
+    for (size_t chunk = 1; chunk <= strlen(text); chunk++) {
+        char *out = filter_all(text, chunk, &f);
+
+        assert_string_equal(out, "hi\n[    0.5] other kernel line\n[x\n");
+        assert_int_equal(f.exit_code, 0);
+        free(out);
+    }
+}
+
 static void test_filter_utf8_and_long_lines(void **state)
 {
     struct runopts_filter f;
@@ -518,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_filter_hides_exit_line),
         cmocka_unit_test(test_filter_signal_and_partial),
+        cmocka_unit_test(test_filter_hides_power_down),
         cmocka_unit_test(test_filter_utf8_and_long_lines),
         cmocka_unit_test(test_volume_names),
     };
