@@ -81,6 +81,35 @@ void dialog_open_menu(struct dash *d)
     g->n_menu = ARRAY_SIZE(instance_menu);
 }
 
+/* Puts what the confirmed action also does into the dialog's note (G->error). */
+static void confirm_note(struct dash *d, struct dialog *g)
+{
+    int users = 0, running = 0;
+
+    for (size_t i = 0; i < g->targets.len; i++) {
+        if (g->pane == PANE_IMAGES) {
+            for (size_t j = 0; j < d->model.n_img; j++) {
+                char ref[160];
+
+                snprintf(ref, sizeof(ref), "%s:%s", d->model.img[j].img.name, d->model.img[j].img.tag);
+                if (strcmp(ref, g->targets.items[i]) == 0)
+                    users += d->model.img[j].used_by;
+            }
+        } else {
+            struct inst_row *r = model_find_instance(&d->model, g->targets.items[i]);
+
+            if (r && r->inst.state == INSTANCE_RUNNING)
+                running++;
+        }
+    }
+    if (users > 0)
+        snprintf(g->error, sizeof(g->error), "%d instance%s were created from %s", users,
+                 users == 1 ? "" : "s", g->targets.len == 1 ? "it" : "them");
+    else if (running > 0 && g->confirm_action == ACTION_REMOVE)
+        snprintf(g->error, sizeof(g->error), "%d running instance%s will be killed first", running,
+                 running == 1 ? "" : "s");
+}
+
 void dialog_open_confirm(struct dash *d, enum ui_action action)
 {
     enum ui_pane pane = d->focus == PANE_IMAGES ? PANE_IMAGES : PANE_INSTANCES;
@@ -106,6 +135,7 @@ void dialog_open_confirm(struct dash *d, enum ui_action action)
     else
         snprintf(g->text, sizeof(g->text), "%s the %zu marked %s?", verb, targets.len,
                  pane == PANE_IMAGES ? "images" : "instances");
+    confirm_note(d, g);
 }
 
 /* Picks "NAME-N" with the smallest N that no instance uses. */
@@ -513,7 +543,7 @@ void dialog_draw(struct dash *d)
 
     switch (g->kind) {
     case DIALOG_MENU: h = (int)g->n_menu + 4; break;
-    case DIALOG_CONFIRM: h = 6; break;
+    case DIALOG_CONFIRM: h = 7; break;
     default: h = (int)g->n_fields * 2 + 5 + (g->completions.len ? 3 : 0); break;
     }
     y = (LINES - h) / 2;
@@ -538,7 +568,8 @@ void dialog_draw(struct dash *d)
     }
     if (g->kind == DIALOG_CONFIRM) {
         paint_text(y + 2, x + 2, w - 4, g->text, ROLE_DIALOG, false);
-        paint_text(y + 3, x + 2, w - 4, "y or Enter: yes   n or Esc: no", ROLE_DIALOG, false);
+        paint_text(y + 3, x + 2, w - 4, g->error, ROLE_WARNING, false);
+        paint_text(y + 4, x + 2, w - 4, "y or Enter: yes   n or Esc: no", ROLE_DIALOG, false);
         curs_set(0);
         return;
     }

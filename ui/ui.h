@@ -8,7 +8,11 @@ struct ui_options {
     double refresh;      /* seconds between stats samples, <= 0: 1 */
 };
 
-/* Runs the dashboard until the user quits; returns an exit status (EXIT_OK, EXIT_RUNTIME). */
+/*
+ * Runs the dashboard until the user quits and returns EXIT_OK. Returns
+ * EXIT_RUNTIME with the error record set when it cannot start (no terminal,
+ * unknown TERM); the caller prints that message.
+ */
 int ui_run(const struct ui_options *opts);
 
 #endif

@@ -192,6 +192,7 @@ if [ "$before" != "$after" ]; then ok "theme changes colours"; else not_ok "them
 # Stop through the confirmation dialog.
 keys Home x
 check "stop asks first" "Stop instance batch-7?"
+check "stop names no side effect" "y or Enter: yes"
 keys y
 check "stop reported" "stopped batch-7"
 if wait_for "exited" && screen | grep -Eq "batch-7 +hello:latest +exited"; then ok "stopped row exited"; else not_ok "stopped row exited"; fi
@@ -250,11 +251,26 @@ keys Enter
 check "build failure reported" "build failed:"
 keys Tab Tab
 
+# Remove: the confirmation says what else happens.
+keys End DC
+check "remove asks first" "Remove instance web-2?"
+check "remove warns about the running instance" "1 running instance will be killed first"
+keys y
+check "remove reported" "removed web-2"
+check "removed row gone" "Instances (4)"
+keys Tab Home DC
+check "image remove asks first" "Remove image hello:latest?"
+check "image remove names its users" "3 instances were created from it"
+keys n
+check_gone "image remove cancelled" "Remove image hello:latest?"
+check "image kept" "Images (2)"
+keys Tab Tab
+
 # Ctrl-Z suspends to the shell and fg redraws.
 keys C-z
 check_shell "Ctrl-Z returns to the shell"
 keys "fg" Enter
-check "fg redraws the dashboard" "Instances (5)"
+check "fg redraws the dashboard" "Instances (4)"
 
 # Quit restores the terminal settings exactly.
 keys q
