@@ -216,7 +216,10 @@ static int boot_probe(struct backend *b, const char *kernel, char **reason)
     }
     dom = virDomainCreateXML(b->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
     if (!dom) {
-        *reason = xasprintf("KVM probe: libvirt could not start a kvm domain: %s", virGetLastErrorMessage());
+        const char *msg = virGetLastErrorMessage();
+
+        /* QEMU's own lines follow libvirt's first line; the first says enough. */
+        *reason = xasprintf("KVM probe: libvirt could not start a kvm domain: %.*s", (int)strcspn(msg, "\n"), msg);
         goto cleanup;
     }
     for (int i = 0; i < BOOT_PROBE_TIMEOUT_S * 10; i++) {

@@ -218,13 +218,11 @@ int lv_exit_status_read(const char *path, long long offset, int *code, int *sign
     if (got < 0)
         goto cleanup;
     buf[got] = '\0';
+    /* kiln-init prints the line after the application's output, on the same line when that lacked a newline. */
     for (char *p = buf; (p = memmem(p, (size_t)(buf + got - p), marker, sizeof(marker) - 1));
-         p += sizeof(marker) - 1) {
-        bool line_start = p == buf || p[-1] == '\n' || p[-1] == '\r';
-
-        if (line_start && exit_line_parse(p + sizeof(marker) - 1, code, signal))
+         p += sizeof(marker) - 1)
+        if (exit_line_parse(p + sizeof(marker) - 1, code, signal))
             rc = 0;
-    }
 
 cleanup:
     if (fd >= 0)

@@ -372,6 +372,11 @@ static int write_devices(xmlTextWriterPtr w, const struct lv_domain_def *def)
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterEndElement(w));
 
+    /* Without this libvirt adds a USB controller to q35 machines. */
+    W(xmlTextWriterStartElement(w, (xs)"controller"));
+    W(write_attr(w, "type", "usb"));
+    W(write_attr(w, "model", "none"));
+    W(xmlTextWriterEndElement(w));
     W(xmlTextWriterStartElement(w, (xs)"memballoon"));
     W(write_attr(w, "model", "none"));
     W(xmlTextWriterEndElement(w));
