@@ -211,6 +211,18 @@ static void theme_search_path_order(void **state)
     assert_string_equal(dirs.items[0], tmp_dir);
     assert_string_equal(dirs.items[dirs.len - 1], KILN_DATADIR "/themes");
 
+    /* Next to the binary: BINDIR/../themes, then BINDIR/../../themes for build/asan. */
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    assert_true(len > 0);
+    exe[len] = '\0';
+    *strrchr(exe, '/') = '\0';
+    char *up1 = xasprintf("%s/../themes", exe), *up2 = xasprintf("%s/../../themes", exe);
+    assert_true(strv_contains(&dirs, up1));
+    assert_true(strv_contains(&dirs, up2));
+    free(up1);
+    free(up2);
+
     /* The first directory wins for a name found in two. */
     found = theme_find("default");
     assert_non_null(found);
