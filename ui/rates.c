@@ -45,7 +45,7 @@ size_t rates_history_columns(const struct rates_history *h, size_t width, float 
     for (size_t col = 0; col < width; col++)
         out[col] = 0;
 
-    /* Column width - 1 - k holds samples aged k * step .. k * step + step - 1. */
+    /* Column width - 1 - k contains the samples aged k * step .. k * step + step - 1. */
     for (size_t k = 0; k < used; k++) {
         float max = 0;
 

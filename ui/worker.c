@@ -595,9 +595,9 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
         return NULL;
     }
     /*
-     * Both ends are non-blocking. A thread never waits on a full pipe, which
-     * would deadlock worker_stop once the key thread stops reading. Linux's
-     * default 64 KiB pipe holds 8192 messages; one that does not fit is dropped.
+     * Both ends are non-blocking, so no thread waits on a full pipe: that would
+     * deadlock worker_stop once the key thread stops reading. A message that
+     * does not fit (Linux's default 64 KiB pipe takes 8192) is dropped and logged.
      */
     fcntl(w->pipe[0], F_SETFL, fcntl(w->pipe[0], F_GETFL) | O_NONBLOCK);
     fcntl(w->pipe[1], F_SETFL, fcntl(w->pipe[1], F_GETFL) | O_NONBLOCK);

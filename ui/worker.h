@@ -55,7 +55,7 @@ enum worker_req_kind {
     REQ_REMOVE_IMAGE,
 };
 
-/* What the run dialog collected: an owned copy of a run_spec's inputs. */
+/* The run dialog's input: an owned copy of what a run_spec borrows. */
 struct worker_run {
     char *name;
     char *image_ref;

@@ -251,7 +251,7 @@ keys Enter
 check "build failure reported" "build failed:"
 keys Tab Tab
 
-# Remove: the confirmation says what else happens.
+# Remove: the confirmation names what else happens.
 keys End DC
 check "remove asks first" "Remove instance web-2?"
 check "remove warns about the running instance" "1 running instance will be killed first"
