@@ -237,6 +237,8 @@ static struct backend *lv_connect(const char *uri)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&b->lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    pthread_cond_init(&b->released, NULL);
+    b->lifecycle_released = true;
     b->conn = conn;
     b->lifecycle_id = -1;
     canonical = virConnectGetURI(conn);
@@ -260,9 +262,11 @@ static void lv_close(struct backend *b)
     if (!b)
         return;
     lv_events_stop(b);
+    lv_events_wait_released(b);
     if (b->close_registered)
         virConnectUnregisterCloseCallback(b->conn, connection_closed);
     virConnectClose(b->conn);
+    pthread_cond_destroy(&b->released);
     pthread_mutex_destroy(&b->lock);
     free(b->known);
     free(b->uri);

@@ -2,6 +2,7 @@
 #include "backends/libvirt/lv.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* Maps a libvirt lifecycle event to kiln's; EVENT_LAST for events kiln does not report. */
 static enum backend_event event_map(int event, int detail)
@@ -51,6 +52,30 @@ static int lifecycle_event(virConnectPtr conn, virDomainPtr dom, int event, int 
     return 0;
 }
 
+/* Called by libvirt once no dispatch of the lifecycle callback can still be running. */
+static void lifecycle_released(void *opaque)
+{
+    struct backend *b = opaque;
+
+    pthread_mutex_lock(&b->lock);
+    b->lifecycle_released = true;
+    pthread_cond_broadcast(&b->released);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void lv_events_wait_released(struct backend *b)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&b->lock);
+    while (!b->lifecycle_released)
+        if (pthread_cond_timedwait(&b->released, &b->lock, &deadline) != 0)
+            break;
+    pthread_mutex_unlock(&b->lock);
+}
+
 int lv_events_start(struct backend *b, backend_event_fn fn, void *ctx)
 {
     int id = -1;
@@ -63,11 +88,15 @@ int lv_events_start(struct backend *b, backend_event_fn fn, void *ctx)
     if (id >= 0)
         return 0;
 
+    pthread_mutex_lock(&b->lock);
+    b->lifecycle_released = false;
+    pthread_mutex_unlock(&b->lock);
     id = virConnectDomainEventRegisterAny(b->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                          VIR_DOMAIN_EVENT_CALLBACK(lifecycle_event), b, NULL);
+                                          VIR_DOMAIN_EVENT_CALLBACK(lifecycle_event), b, lifecycle_released);
     if (id < 0) {
         lv_error_set("cannot subscribe to the events of %s", b->uri);
         pthread_mutex_lock(&b->lock);
+        b->lifecycle_released = true;
         b->event_fn = NULL;
         b->event_ctx = NULL;
         pthread_mutex_unlock(&b->lock);

@@ -35,6 +35,8 @@ struct backend {
     pthread_mutex_t lock;
     bool lost;                  /* the close callback fired */
     int lifecycle_id;           /* -1 when no event callback is registered */
+    bool lifecycle_released;    /* libvirt let go of the last lifecycle callback */
+    pthread_cond_t released;    /* signalled when lifecycle_released becomes true */
     backend_event_fn event_fn;
     void *event_ctx;
     struct lv_known *known;     /* domains already classified as kiln's or not, by UUID */
@@ -127,6 +129,8 @@ int lv_stats(struct backend *b, struct instance_stats **out, size_t *n);
 int lv_events_start(struct backend *b, backend_event_fn fn, void *ctx);
 void lv_events_stop(struct backend *b);
 void lv_events_emit(struct backend *b, const char *name, enum backend_event event);
+/* Waits (at most 2 s) until libvirt released the lifecycle callback, so B may be freed. */
+void lv_events_wait_released(struct backend *b);
 
 /* console.c */
 int lv_console_open(struct backend *b, const char *name);
