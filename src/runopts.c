@@ -211,10 +211,8 @@ int runopts_read_env_file(const char *path, struct strv *env)
     char *text = file_read(path, NULL), *line, *next;
     int lineno = 0, rc = 0;
 
-    if (!text) {
-        err_prefix("cannot read env file");
+    if (!text)
         return -1;
-    }
     for (line = text; line && rc == 0; line = next) {
         size_t len;
 
