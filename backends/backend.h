@@ -51,7 +51,7 @@ struct run_spec {
     const struct strv *args;  /* NULL: the image's default arguments */
     const struct volume_mount *volumes;
     size_t n_volumes;
-    const char *network;      /* libvirt network name, NULL: user-mode networking */
+    const char *network;      /* libvirt network name, NULL: user-mode networking, "none": no NIC */
     bool auto_remove;         /* --rm */
     bool start;               /* start after defining */
 };

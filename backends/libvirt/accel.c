@@ -2,7 +2,7 @@
  * Chooses KVM or TCG for a connection. /dev/kvm being present proves nothing (a
  * KVM device can run a few instructions yet hang a real guest in its firmware),
  * so KVM is used only when libvirt offers it, a vCPU runs test code, and a kvm
- * domain booted through libvirt prints kernel output; the answer is cached.
+ * domain booted through libvirt prints kernel output. The result is cached.
  */
 #include "backends/libvirt/lv.h"
 
@@ -218,7 +218,7 @@ static int boot_probe(struct backend *b, const char *kernel, char **reason)
     if (!dom) {
         const char *msg = virGetLastErrorMessage();
 
-        /* QEMU's own lines follow libvirt's first line; the first says enough. */
+        /* QEMU's own lines follow libvirt's first line, which is enough. */
         *reason = xasprintf("KVM probe: libvirt could not start a kvm domain: %.*s", (int)strcspn(msg, "\n"), msg);
         goto cleanup;
     }
@@ -248,7 +248,7 @@ cleanup:
     return rc;
 }
 
-/* The cache key: what invalidates the answer (host kernel, QEMU and libvirt versions). */
+/* The cache key: what invalidates the result (host kernel, QEMU and libvirt versions). */
 static char *cache_key(struct backend *b)
 {
     struct utsname u;

@@ -168,7 +168,7 @@ static virConnectPtr open_uri(const char *uri)
     return conn;
 }
 
-/* Opens the default: qemu:///system for root when its daemon answers, else qemu:///session. */
+/* Opens the default: qemu:///system for root when its daemon responds, else qemu:///session. */
 static virConnectPtr open_default(void)
 {
     virConnectPtr conn;
@@ -177,7 +177,7 @@ static virConnectPtr open_default(void)
         conn = open_uri("qemu:///system");
         if (conn)
             return conn;
-        log_debug("qemu:///system did not answer (%s); trying qemu:///session", err_msg());
+        log_debug("qemu:///system failed (%s); trying qemu:///session", err_msg());
     }
     return open_uri("qemu:///session");
 }
@@ -246,7 +246,7 @@ static struct backend *lv_connect(const char *uri)
     free(canonical);
     b->local = uri_is_local(b->uri);
 
-    /* Drivers without keepalive or close callbacks (test:///, embedded) answer -1: not an error. */
+    /* Drivers without keepalive or close callbacks (test:///, embedded) return -1, which is not an error. */
     if (virConnectSetKeepAlive(conn, 5, 3) < 0)
         log_debug("no keepalive on %s: %s", b->uri, virGetLastErrorMessage());
     if (virConnectRegisterCloseCallback(conn, connection_closed, b, NULL) == 0)

@@ -1,8 +1,8 @@
 /*
  * The serial console as a file descriptor: a non-blocking libvirt stream bridged
  * to one end of a socketpair by callbacks on the event loop thread. The caller
- * reads and writes the other end; closing it ends the stream, and the end of the
- * stream (the domain stopped) closes the bridge's end, so the caller reads EOF.
+ * reads and writes the other end, and closing it ends the stream. When the
+ * stream ends (the domain stopped), the bridge closes its end, so the caller reads EOF.
  */
 #include "backends/libvirt/lv.h"
 

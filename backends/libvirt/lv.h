@@ -15,7 +15,7 @@
 #define LV_META_NS "https://kiln.dev/xmlns/instance/1"
 #define LV_META_PREFIX "kiln"
 #define LV_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
-/* Most volumes per instance: virtio disks are named vda..vdz. */
+/* Maximum volumes per instance, because virtio disks are named vda..vdz. */
 #define LV_MAX_VOLUMES 26
 #define LV_NAME_MAX 64
 
