@@ -124,6 +124,8 @@ int lv_port_check(const struct port_map *port);
 
 /* stats.c */
 int lv_stats(struct backend *b, struct instance_stats **out, size_t *n);
+/* Fills S from one stats record: sums of the net.N and block.N byte counters, RSS before balloon size. */
+void lv_stats_record_fill(const virDomainStatsRecord *rec, struct instance_stats *s, double now);
 
 /* events.c */
 int lv_events_start(struct backend *b, backend_event_fn fn, void *ctx);

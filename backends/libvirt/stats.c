@@ -38,7 +38,7 @@ static double monotonic_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void record_fill(const virDomainStatsRecord *rec, struct instance_stats *s, double now)
+void lv_stats_record_fill(const virDomainStatsRecord *rec, struct instance_stats *s, double now)
 {
     int state = VIR_DOMAIN_NOSTATE, reason = 0;
     unsigned long long rss = 0, current = 0;
@@ -99,7 +99,7 @@ int lv_stats(struct backend *b, struct instance_stats **out, size_t *n)
     for (int i = 0; i < count; i++) {
         if (!lv_domain_is_kiln(b, records[i]->dom))
             continue;
-        record_fill(records[i], &(*out)[*n], now);
+        lv_stats_record_fill(records[i], &(*out)[*n], now);
         (*n)++;
     }
     virDomainStatsRecordListFree(records);

@@ -178,6 +178,41 @@ static void connect_failure_message(void **state)
     assert_non_null(strstr(err_msg(), "; start the daemon with: libvirtd -d (and virtlogd -d)"));
 }
 
+static void accel_env_override(void **state)
+{
+    struct backend_info info;
+    struct backend *b;
+
+    (void)state;
+    setenv("KILN_ACCEL", "kvm", 1);
+    b = backend_libvirt.connect(URI);
+    assert_non_null(b);
+    assert_ok(backend_libvirt.info(b, &info));
+    assert_string_equal(info.accel, "kvm");
+    assert_string_equal(info.accel_reason, "set by KILN_ACCEL=kvm");
+    backend_info_free(&info);
+    backend_libvirt.close(b);
+    unsetenv("KILN_ACCEL");
+}
+
+/* The probe's verdict depends on the host; its reason must match the verdict either way. */
+static void accel_ioctl_probe_reason(void **state)
+{
+    char *reason = NULL;
+    int rc;
+
+    (void)state;
+    rc = lv_accel_kvm_ioctl_probe(&reason);
+    assert_non_null(reason);
+    if (rc == 0) {
+        assert_string_equal(reason, "KVM probe passed");
+    } else {
+        assert_int_equal(rc, -1);
+        assert_true(strcmp(reason, "/dev/kvm missing") == 0 || strncmp(reason, "KVM probe: ", 11) == 0);
+    }
+    free(reason);
+}
+
 static void create_list_lookup(void **state)
 {
     struct backend *b = *state;
@@ -340,6 +375,75 @@ static void start_stats_stop(void **state)
     assert_ok(backend_libvirt.stop(b, "kilntest-a", 2, NULL));
 }
 
+static virTypedParameter param_ull(const char *field, unsigned long long value)
+{
+    virTypedParameter p;
+
+    memset(&p, 0, sizeof(p));
+    snprintf(p.field, sizeof(p.field), "%s", field);
+    p.type = VIR_TYPED_PARAM_ULLONG;
+    p.value.ul = value;
+    return p;
+}
+
+/* The test driver reports only state.*, so the other fields are fed by hand. */
+static void stats_record_sums_counters(void **state)
+{
+    struct backend *b = *state;
+    virTypedParameter params[] = {
+        param_ull("state.state", VIR_DOMAIN_RUNNING), param_ull("state.reason", 1),
+        param_ull("cpu.time", 123456789), param_ull("balloon.current", 131072),
+        param_ull("balloon.maximum", 262144), param_ull("balloon.rss", 90000),
+        param_ull("vcpu.current", 2), param_ull("net.count", 2),
+        param_ull("net.0.rx.bytes", 10), param_ull("net.1.rx.bytes", 5),
+        param_ull("net.0.rx.pkts", 99), param_ull("net.0.tx.bytes", 7),
+        param_ull("block.count", 2), param_ull("block.0.rd.bytes", 100),
+        param_ull("block.1.rd.bytes", 1), param_ull("block.0.wr.bytes", 3),
+        param_ull("block.0.rd.reqs", 50),
+    };
+    virDomainStatsRecord rec = {0};
+    struct instance_stats s;
+
+    rec.dom = virDomainLookupByName(b->conn, "test");
+    assert_non_null(rec.dom);
+    rec.params = params;
+    rec.nparams = (int)ARRAY_SIZE(params);
+    lv_stats_record_fill(&rec, &s, 42.0);
+    assert_string_equal(s.name, "test");
+    assert_int_equal(s.state, INSTANCE_RUNNING);
+    assert_true(s.timestamp == 42.0);
+    assert_int_equal(s.cpu_ns, 123456789);
+    assert_int_equal(s.vcpus, 2);
+    assert_int_equal(s.mem_kib, 90000);
+    assert_int_equal(s.mem_max_kib, 262144);
+    assert_int_equal(s.net_rx_bytes, 15);
+    assert_int_equal(s.net_tx_bytes, 7);
+    assert_int_equal(s.blk_rd_bytes, 101);
+    assert_int_equal(s.blk_wr_bytes, 3);
+    free(s.name);
+
+    /* Without balloon.rss the guest's balloon size is used. */
+    rec.nparams = 5;
+    lv_stats_record_fill(&rec, &s, 43.0);
+    assert_int_equal(s.mem_kib, 131072);
+    assert_int_equal(s.net_rx_bytes, 0);
+    free(s.name);
+    virDomainFree(rec.dom);
+}
+
+static void console_needs_running_instance(void **state)
+{
+    struct backend *b = *state;
+    struct run_spec spec = spec_for("kilntest-con");
+
+    assert_ok(backend_libvirt.create(b, &spec));
+    assert_int_equal(backend_libvirt.console_open(b, "kilntest-con"), -1);
+    assert_string_equal(err_msg(), "instance kilntest-con is not running; start it with kiln start kilntest-con");
+    assert_int_equal(backend_libvirt.console_open(b, "kilntest-missing"), -1);
+    assert_non_null(strstr(err_msg(), "no such instance kilntest-missing"));
+    assert_ok(backend_libvirt.remove(b, "kilntest-con", false));
+}
+
 struct progress_log {
     char lines[8][256];
     int n;
@@ -455,6 +559,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(connect_explicit_uri, conn_setup, conn_teardown),
         cmocka_unit_test(connect_env_and_config),
         cmocka_unit_test(connect_failure_message),
+        cmocka_unit_test(accel_env_override),
+        cmocka_unit_test(accel_ioctl_probe_reason),
         cmocka_unit_test_setup_teardown(create_list_lookup, conn_setup, conn_teardown),
         cmocka_unit_test_setup_teardown(lookup_not_found, conn_setup, conn_teardown),
         cmocka_unit_test_setup_teardown(create_rejects_taken_names, conn_setup, conn_teardown),
@@ -462,6 +568,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(start_stats_stop, conn_setup, conn_teardown),
         cmocka_unit_test_setup_teardown(stop_reports_progress, conn_setup, conn_teardown),
         cmocka_unit_test_setup_teardown(remove_force, conn_setup, conn_teardown),
+        cmocka_unit_test_setup_teardown(stats_record_sums_counters, conn_setup, conn_teardown),
+        cmocka_unit_test_setup_teardown(console_needs_running_instance, conn_setup, conn_teardown),
         cmocka_unit_test_setup_teardown(events_for_kiln_domains_only, conn_setup, conn_teardown),
     };
 
