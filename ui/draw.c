@@ -91,7 +91,11 @@ static void draw_header(struct dash *d)
     paint_fill(0, 0, COLS, ROLE_HEADER);
     paint_fill(1, 0, COLS, ROLE_HEADER);
 
-    if (d->connected) {
+    if (d->connected && !d->info.hypervisor) {
+        snprintf(line, sizeof(line), " kiln  %s  reading the host's details...",
+                 d->opts->uri ? d->opts->uri : "default connection");
+        paint_text(0, 0, COLS - 10, line, ROLE_HEADER, false);
+    } else if (d->connected) {
         char version[48] = "";
 
         if (d->info.hv_version)

@@ -476,19 +476,21 @@ static void select_image(struct dash *d, const char *ref)
 static void handle_message(struct dash *d, struct worker_msg *m)
 {
     switch (m->kind) {
-    case MSG_CONNECTED: {
-        bool was_lost = d->conn_error != NULL;
-
+    case MSG_INFO:
         backend_info_free(&d->info);
         d->info = m->info;
         memset(&m->info, 0, sizeof(m->info));
+        break;
+    case MSG_CONNECTED: {
+        bool was_lost = d->conn_error != NULL;
+
         d->connected = true;
         d->ever_connected = true;
         free(d->conn_error);
         d->conn_error = NULL;
         if (was_lost || !error_showing(d))
             dash_status(d, ROLE_STATUS, "connected to %s; press ? for help",
-                        d->info.uri ? d->info.uri : "the hypervisor");
+                        d->opts->uri ? d->opts->uri : "the default hypervisor");
         break;
     }
     case MSG_DISCONNECTED:
@@ -505,7 +507,6 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         break;
     case MSG_STATS:
         model_apply_stats(&d->model, m->stats, m->n_stats);
-        read_host_figures(d);
         if (d->iview.sort != ICOL_NAME)
             dash_rebuild_views(d);
         if (d->show_console && d->console && dash_selected_instance(d))
@@ -725,7 +726,12 @@ static void main_loop(struct dash *d)
         };
         int key;
 
-        if (d->dirty || time(NULL) != drawn_at) {
+        if (time(NULL) != drawn_at) {
+            /* The host figures come from /proc, so they tick with the clock, connected or not. */
+            read_host_figures(d);
+            d->dirty = true;
+        }
+        if (d->dirty) {
             draw_screen(d);
             d->dirty = false;
             drawn_at = time(NULL);

@@ -212,13 +212,10 @@ static struct backend *poll_connect(struct worker *w)
         free(text);
         return NULL;
     }
+    /* info() may probe acceleration for a long time: the action thread asks, so stats start at once. */
     m = msg_new(MSG_CONNECTED);
-    if (w->ops->info(b, &m->info) < 0) {
-        log_debug("info failed: %s", err_msg());
-        memset(&m->info, 0, sizeof(m->info));
-        m->info.uri = xstrdup(w->uri ? w->uri : "");
-    }
     post(w, m);
+    worker_request(w, REQ_INFO, NULL, false);
     if (w->ops->events_start(b, on_event, w) < 0)
         log_debug("events unavailable, polling only: %s", err_msg());
     pthread_mutex_lock(&w->lock);
@@ -368,11 +365,39 @@ static int action_create(struct worker *w, struct backend *b, struct request *r)
     return rc;
 }
 
+/* Opens the console of R->name and hands the descriptor to the key thread. */
+static int action_console(struct worker *w, struct backend *b, const struct request *r)
+{
+    int fd = w->ops->console_open(b, r->name);
+    struct worker_msg *m;
+
+    if (fd < 0)
+        return -1;
+    m = msg_new(MSG_CONSOLE);
+    m->name = xstrdup(r->name);
+    m->fd = fd;
+    m->attach = r->attach;
+    post(w, m);
+    return 0;
+}
+
+static int action_info(struct worker *w, struct backend *b)
+{
+    struct worker_msg *m = msg_new(MSG_INFO);
+
+    if (w->ops->info(b, &m->info) < 0) {
+        memset(&m->info, 0, sizeof(m->info));
+        worker_msg_free(m);
+        return -1;
+    }
+    post(w, m);
+    return 0;
+}
+
 /* Performs R on B; returns 0 or -1 with the error record set, and the message for success in *DONE. */
 static int action_perform(struct worker *w, struct backend *b, struct request *r, char **done)
 {
     struct progress progress = { progress_to_pipe, w };
-    int fd;
 
     switch (r->kind) {
     case REQ_START:
@@ -396,15 +421,9 @@ static int action_perform(struct worker *w, struct backend *b, struct request *r
         *done = xasprintf("started %s from %s", r->run.name, r->run.image_ref);
         return action_create(w, b, r);
     case REQ_CONSOLE:
-        fd = w->ops->console_open(b, r->name);
-        if (fd < 0)
-            return -1;
-        struct worker_msg *m = msg_new(MSG_CONSOLE);
-        m->name = xstrdup(r->name);
-        m->fd = fd;
-        m->attach = r->attach;
-        post(w, m);
-        return 0;
+        return action_console(w, b, r);
+    case REQ_INFO:
+        return action_info(w, b);
     case REQ_REMOVE_IMAGE:
         break;
     }
@@ -469,12 +488,13 @@ static void action_handle(struct worker *w, struct backend **b, bool own, struct
         if (own && !*b)
             *b = w->ops->connect(w->uri);
         rc = *b ? action_perform(w, *b, r, &done) : -1;
-        set_flag(w, &w->need_list);
+        if (r->kind != REQ_INFO)
+            set_flag(w, &w->need_list);
     }
-    if (rc == 0)
-        post_text(w, MSG_DONE, r->name, done);
-    else
+    if (rc < 0)
         post_text(w, MSG_FAILED, r->name, err_msg());
+    else if (done)
+        post_text(w, MSG_DONE, r->name, done);
     free(done);
     request_free(r);
 }

@@ -14,7 +14,8 @@
 #include "image.h"
 
 enum worker_msg_kind {
-    MSG_CONNECTED,      /* INFO describes the new connection */
+    MSG_CONNECTED,      /* the poll thread has a connection; INFO follows in MSG_INFO */
+    MSG_INFO,           /* INFO describes the connection (may take long: the backend probes acceleration) */
     MSG_DISCONNECTED,   /* TEXT is the reason; the poll thread retries every 2 s */
     MSG_INSTANCES,      /* INSTANCES: every kiln instance */
     MSG_STATS,          /* STATS: one sample of every instance */
@@ -53,6 +54,7 @@ enum worker_req_kind {
     REQ_CREATE,
     REQ_CONSOLE,
     REQ_REMOVE_IMAGE,
+    REQ_INFO,          /* queued by the poll thread after each connect */
 };
 
 /* The run dialog's input: an owned copy of what a run_spec borrows. */
