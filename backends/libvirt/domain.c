@@ -322,11 +322,12 @@ int lv_list(struct backend *b, bool all, struct instance **out, size_t *n)
     for (int i = 0; i < count; i++) {
         struct lv_meta meta;
         unsigned char uuid[VIR_UUID_BUFLEN];
+        bool have_uuid = virDomainGetUUID(doms[i], uuid) == 0;
 
-        if (virDomainGetUUID(doms[i], uuid) == 0 && lv_known_find(b, uuid) == 0)
+        if (have_uuid && lv_known_find(b, uuid) == 0)
             goto next;
         rc = meta_get(doms[i], &meta);
-        if (rc == -2)
+        if (rc == -2 && have_uuid)
             lv_known_add(b, uuid, false);
         if (rc < 0)
             goto next; /* foreign, or vanished while listing */
@@ -497,6 +498,7 @@ static int instance_dir_prepare(const char *dir, const struct run_spec *spec, ch
 {
     char *instances = store_path("instances");
     struct runcfg cfg;
+    bool created = false;
     int rc = -1;
 
     *config_path = NULL;
@@ -504,9 +506,19 @@ static int instance_dir_prepare(const char *dir, const struct run_spec *spec, ch
         free(instances);
         return -1;
     }
-    /* No domain of this name exists, so a directory left here belongs to a removed instance. */
-    if (rm_rf(dir) < 0 || mkdir_p(instances, 0755) < 0 || mkdir_p(dir, 0755) < 0)
+    /*
+     * The directory may belong to an instance of the same name on another
+     * connection sharing this store (test:///, qemu:///session), so it is never
+     * reused or deleted here.
+     */
+    if (path_exists(dir)) {
+        err_set("instance directory %s already exists, but libvirt has no domain %s; "
+                "remove the directory or choose another name", dir, spec->name);
         goto cleanup;
+    }
+    if (mkdir_p(instances, 0755) < 0 || mkdir_p(dir, 0755) < 0)
+        goto cleanup;
+    created = true;
     if (chmod(dir, 0755) < 0) {
         err_set_errno(errno, "cannot make %s readable", dir);
         goto cleanup;
@@ -520,6 +532,8 @@ cleanup:
     if (rc < 0) {
         free(*config_path);
         *config_path = NULL;
+        if (created)
+            rm_rf(dir);
     }
     runcfg_free(&cfg);
     free(instances);
@@ -595,7 +609,7 @@ cleanup_defined:
     rc = -1;
 
 cleanup:
-    if (rc < 0 && !dom && dir) {
+    if (rc < 0 && !dom && config) {
         char msg[1024];
 
         snprintf(msg, sizeof(msg), "%s", err_msg());

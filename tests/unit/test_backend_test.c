@@ -284,6 +284,7 @@ static void create_rejects_taken_names(void **state)
 {
     struct backend *b = *state;
     struct run_spec spec = spec_for("kilntest-a");
+    char *dir;
 
     assert_int_equal(backend_libvirt.create(b, &spec), -1);
     assert_string_equal(err_msg(),
@@ -291,6 +292,14 @@ static void create_rejects_taken_names(void **state)
     spec.name = "kilntest-foreign";
     assert_int_equal(backend_libvirt.create(b, &spec), -1);
     assert_non_null(strstr(err_msg(), "libvirt already has a domain named kilntest-foreign"));
+    spec.name = "kilntest-leftover";
+    dir = xasprintf("%s/instances/kilntest-leftover", store_dir);
+    assert_int_equal(mkdir_p(dir, 0755), 0);
+    assert_int_equal(backend_libvirt.create(b, &spec), -1);
+    assert_non_null(strstr(err_msg(), "kilntest-leftover already exists, but libvirt has no domain"));
+    assert_true(path_is_dir(dir));
+    rm_rf(dir);
+    free(dir);
     spec.name = "bad/name";
     assert_int_equal(backend_libvirt.create(b, &spec), -1);
     assert_non_null(strstr(err_msg(), "invalid instance name 'bad/name'"));
