@@ -21,6 +21,8 @@
 /* Every this many refreshes the list is fetched again even without events. */
 #define LIST_EVERY_TICKS 10
 #define IMAGES_EVERY_TICKS 5
+/* Seconds worker_stop waits for each thread before leaving it behind. */
+#define STOP_WAIT_SECONDS 2
 
 struct request {
     enum worker_req_kind kind;
@@ -52,7 +54,7 @@ struct worker {
      * thread runs the actions itself.
      */
     bool shared;
-    int refs;            /* the key thread's, plus one per running build */
+    int refs;            /* the key thread's, one per backend thread and one per running build */
 
     pthread_t poll_thread;
     pthread_t action_thread;
@@ -278,6 +280,8 @@ static void poll_images(struct worker *w)
     post(w, m);
 }
 
+static void worker_unref(struct worker *w);
+
 static void *poll_main(void *arg)
 {
     struct worker *w = arg;
@@ -331,6 +335,7 @@ static void *poll_main(void *arg)
         w->ops->events_stop(b);
         w->ops->close(b);
     }
+    worker_unref(w);
     return NULL;
 }
 
@@ -509,6 +514,7 @@ static void *action_main(void *arg)
         action_handle(w, &b, true, r);
     if (b)
         w->ops->close(b);
+    worker_unref(w);
     return NULL;
 }
 
@@ -518,8 +524,6 @@ struct build_job {
     struct worker *w;
     char *dir;
 };
-
-static void worker_unref(struct worker *w);
 
 static void *build_main(void *arg)
 {
@@ -635,9 +639,12 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     sigdelset(&all, SIGILL);
     sigdelset(&all, SIGABRT);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    w->refs++;
     pthread_create(&w->poll_thread, NULL, poll_main, w);
-    if (!w->shared)
+    if (!w->shared) {
+        w->refs++;
         pthread_create(&w->action_thread, NULL, action_main, w);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return w;
 }
@@ -667,6 +674,24 @@ static void worker_unref(struct worker *w)
     free(w);
 }
 
+/*
+ * Waits up to STOP_WAIT_SECONDS for THREAD, then leaves it running: a backend
+ * call can block much longer (a stop waits for the guest, info may probe
+ * acceleration), and quitting must not wait for it. A detached thread
+ * still holds its reference, so the worker stays valid until it returns.
+ */
+static void join_or_detach(pthread_t thread, const char *name)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += STOP_WAIT_SECONDS;
+    if (pthread_timedjoin_np(thread, NULL, &deadline) != 0) {
+        log_debug("the %s thread is still in a backend call; leaving it", name);
+        pthread_detach(thread);
+    }
+}
+
 void worker_stop(struct worker *w)
 {
     if (!w)
@@ -676,10 +701,9 @@ void worker_stop(struct worker *w)
     pthread_cond_broadcast(&w->poll_wake);
     pthread_cond_broadcast(&w->action_wake);
     pthread_mutex_unlock(&w->lock);
-    /* NOTE: a stop in progress on the action thread delays this by up to STOP_TIMEOUT seconds. */
-    pthread_join(w->poll_thread, NULL);
+    join_or_detach(w->poll_thread, "poll");
     if (!w->shared)
-        pthread_join(w->action_thread, NULL);
+        join_or_detach(w->action_thread, "action");
     worker_unref(w);
 }
 
