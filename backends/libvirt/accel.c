@@ -337,18 +337,21 @@ int lv_accel_get(struct backend *b, const char *kernel)
         decide(b, forced, xasprintf("set by KILN_ACCEL=%s", forced));
         return 0;
     }
+    if (b->local) {
+        /* Before the capabilities call, which can take seconds when libvirt re-probes QEMU. */
+        key = cache_key(b);
+        if (cache_read(b, key) == 0)
+            goto cleanup;
+    }
     if (!kvm_offered(b, &reason)) {
         decide(b, "tcg", reason);
-        return 0;
+        goto cleanup;
     }
     if (!b->local) {
         decide(b, "tcg", xasprintf("KVM cannot be probed on the remote host of %s; set KILN_ACCEL=kvm to use it",
                                    b->uri));
-        return 0;
-    }
-    key = cache_key(b);
-    if (cache_read(b, key) == 0)
         goto cleanup;
+    }
 
     if (lv_accel_kvm_ioctl_probe(&reason) < 0) {
         decide(b, "tcg", reason);
