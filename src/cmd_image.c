@@ -42,7 +42,7 @@ static int cmd_images(struct cli_args *args)
 
     if (check_format(args, &json) < 0)
         return EXIT_USAGE;
-    if (store_init() < 0 || store_image_list(&list, &n) < 0)
+    if (store_open_readonly() < 0 || store_image_list(&list, &n) < 0)
         return cli_fail();
     if (json) {
         printf("[");
@@ -71,23 +71,72 @@ static int cmd_images(struct cli_args *args)
     return EXIT_OK;
 }
 
+/* Sets an error and returns true when a kiln instance still boots from NAME:TAG. */
+static bool image_in_use(struct backend *b, const char *name, const char *tag)
+{
+    struct instance *list = NULL;
+    size_t n = 0;
+    char *ref = xasprintf("%s:%s", name, tag);
+    bool used = false;
+
+    if (b && connect_ops->list(b, true, &list, &n) == 0) {
+        for (size_t i = 0; i < n && !used; i++) {
+            if (list[i].image && strcmp(list[i].image, ref) == 0) {
+                err_set("image %s is used by instance %s; remove the instance first (kiln rm -f %s) or use "
+                        "kiln rmi -f", ref, list[i].name, list[i].name);
+                used = true;
+            }
+        }
+        instance_list_free(list, n);
+    }
+    free(ref);
+    return used;
+}
+
+/* Removes one image; a directory whose image.json is unreadable is removed too. */
+static int remove_image(struct cli_args *args, struct backend *b, const char *ref)
+{
+    struct image img = {0};
+    char *name = NULL, *tag = NULL, *dir = NULL;
+    int rc = -1;
+
+    if (image_ref_parse(ref, &name, &tag) < 0)
+        return -1;
+    dir = store_image_dir(name, tag);
+    if (store_image_get(ref, &img) < 0 && !(path_is_dir(dir) && strstr(err_msg(), "invalid image metadata")))
+        goto cleanup;
+    if (!cli_flag(args, "force") && image_in_use(b, name, tag))
+        goto cleanup;
+    if (store_image_remove(name, tag) < 0)
+        goto cleanup;
+    printf("Deleted: %s:%s\n", name, tag);
+    rc = 0;
+cleanup:
+    image_free(&img);
+    free(name);
+    free(tag);
+    free(dir);
+    return rc;
+}
+
 static int cmd_rmi(struct cli_args *args)
 {
+    struct backend *b;
     int status = EXIT_OK;
 
     if (store_init() < 0)
         return cli_fail();
+    /* NOTE: when libvirt does not answer, images are removed without the in-use check. */
+    b = cli_flag(args, "force") ? NULL : connect_open(args->connect);
+    err_clear();
     for (int i = 0; i < args->argc; i++) {
-        struct image img = {0};
-
-        if (store_image_get(args->argv[i], &img) < 0 || store_image_remove(img.name, img.tag) < 0) {
+        if (remove_image(args, b, args->argv[i]) < 0) {
             if (!cli_flag(args, "force") || !strstr(err_msg(), "not found"))
                 status = cli_fail();
-        } else {
-            printf("Deleted: %s:%s\n", img.name, img.tag);
         }
-        image_free(&img);
     }
+    if (b)
+        connect_ops->close(b);
     return status;
 }
 
@@ -172,7 +221,7 @@ static int cmd_image_ls(struct cli_args *args)
     char *initrd;
     int rc;
 
-    if (store_init() < 0 || store_image_get(args->argv[0], &img) < 0)
+    if (store_open_readonly() < 0 || store_image_get(args->argv[0], &img) < 0)
         return cli_fail();
     initrd = image_initrd_path(&img);
     rc = initramfs_list(initrd, print_entry, NULL);
@@ -188,7 +237,7 @@ static const struct cli_option images_options[] = {
 };
 
 static const struct cli_option rmi_options[] = {
-    {"force", 'f', NULL, "do not fail on images that do not exist", false},
+    {"force", 'f', NULL, "remove images used by instances too, and ignore images that do not exist", false},
     {NULL, 0, NULL, NULL, false},
 };
 

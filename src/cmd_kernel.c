@@ -19,7 +19,7 @@ static int cmd_kernel_ls(struct cli_args *args)
     size_t n = 0;
 
     (void)args;
-    if (store_init() < 0 || kernel_list(&list, &n) < 0)
+    if (store_open_readonly() < 0 || kernel_list(&list, &n) < 0)
         return cli_fail();
     printf("%-32s %s\n", "VERSION", "PATH");
     for (size_t i = 0; i < n; i++)

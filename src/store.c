@@ -116,6 +116,17 @@ int store_init(void)
     return 0;
 }
 
+int store_open_readonly(void)
+{
+    if (store_init() == 0)
+        return 0;
+    if (access(store_root(), R_OK | X_OK) == 0) {
+        err_clear();
+        return 0;
+    }
+    return -1;
+}
+
 /* ---- locks ---- */
 
 /* Copies KEY with every character other than letters, digits, '.', '_' and '-', and a leading '.', replaced by '_'. */

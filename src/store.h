@@ -22,6 +22,8 @@ const char *store_root(void);
 void store_set_root(const char *root);
 /* Creates the layout; fails with a clear message when the root is not writable. */
 int store_init(void);
+/* Like store_init, but a store that exists and is only readable is accepted (for listing verbs). */
+int store_open_readonly(void);
 /* Returns ROOT/SUB; caller frees. */
 char *store_path(const char *sub);
 
