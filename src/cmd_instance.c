@@ -1,7 +1,7 @@
 /*
  * Instance verbs: ps, logs, console, stop, kill, start, restart, rm, stats,
- * events and info. Each opens one backend connection and works through the
- * backend vtable; libvirt stays the only record of what exists.
+ * events and info. Each opens one backend connection and works only through
+ * the backend vtable, because libvirt is the only record of what exists.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -506,6 +506,11 @@ static const struct instance_stats *stats_find(const struct instance_stats *list
     return NULL;
 }
 
+static int stats_compare(const void *a, const void *b)
+{
+    return strcmp(((const struct instance_stats *)a)->name, ((const struct instance_stats *)b)->name);
+}
+
 static void stats_print(const struct instance_stats *before, size_t n_before, const struct instance_stats *after,
                         size_t n_after, bool json)
 {
@@ -575,6 +580,7 @@ static int cmd_stats(struct cli_args *args)
             break;
         if (connect_ops->stats(b, &after, &n_after) < 0)
             goto fail;
+        qsort(after, n_after, sizeof(*after), stats_compare);
         if (stream && clear)
             printf("\033[H\033[J");
         stats_print(before, n_before, after, n_after, json);
@@ -614,7 +620,7 @@ static const char *event_name(enum backend_event e)
     return (int)e >= 0 && e < EVENT_LAST && names[e] ? names[e] : "unknown";
 }
 
-/* Write end of the pipe that tells the main thread the connection was lost. */
+/* Write end of the pipe that wakes the main thread when the connection is lost. */
 static int events_lost_fd = -1;
 
 static void on_event(void *ctx, const char *name, enum backend_event event)

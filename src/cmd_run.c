@@ -175,7 +175,10 @@ static int name_choose(struct backend *b, struct run_request *r)
     return -1;
 }
 
-/* Resolves each volume to its file and refuses one that a running instance writes to, or that this run would write to. */
+/*
+ * Resolves each volume to its file. Rejects a volume that a running instance
+ * has mounted unless both mounts are read-only.
+ */
 static int volumes_check(struct backend *b, struct run_request *r)
 {
     struct instance *list = NULL;
@@ -320,9 +323,9 @@ static bool state_active(enum instance_state s)
 }
 
 /*
- * Streams the console log of NAME until the domain stops; returns the app's exit
- * status, or -1 with the error record set when it is not known. URI is the
- * connection's, for the second connection a second Ctrl-C needs.
+ * Streams the console log of NAME until the domain stops. Returns the app's
+ * exit status, or -1 with the error record set when it is not known. URI is
+ * the connection's URI: a second Ctrl-C opens a second connection with it.
  */
 static int run_foreground(struct backend *b, const char *uri, const char *name, int sigfd)
 {
@@ -354,7 +357,7 @@ static int run_foreground(struct backend *b, const char *uri, const char *name, 
                     fprintf(stderr, "kiln: stopping %s (Ctrl-C again destroys it at once)\n", name);
                     stopper.started = pthread_create(&stopper.thread, NULL, stopper_run, &stopper) == 0;
                 } else if (interrupts == 2) {
-                    /* The stop thread holds the connection, so the kill goes through a second one. */
+                    /* The stop thread uses the connection, so the kill goes through a second one. */
                     struct backend *second = connect_open(uri);
 
                     fprintf(stderr, "kiln: destroying %s\n", name);
@@ -445,7 +448,7 @@ static int cmd_run(struct cli_args *args)
     if (image_check(args->argv[0], &r.image) < 0)
         goto fail;
     if (r.memory_mib == 0 && r.image.memory_mib > 0 && r.image.memory_mib < RUNOPTS_MEMORY_MIN_MIB) {
-        /* The kernel does not boot in that little memory, and the VM would end without a word. */
+        /* The kernel does not boot in that little memory, and the VM would end without any output. */
         log_debug("image %s asks for %lldM; running it with %dM", r.image.name, r.image.memory_mib,
                   RUNOPTS_MEMORY_MIN_MIB);
         r.memory_mib = RUNOPTS_MEMORY_MIN_MIB;

@@ -7,14 +7,13 @@
 #include "connect.h"
 #include "volume.h"
 
-/* Fills USERS with the instances whose volumes include NAME, "NAME (state)" each; -1 when the backend fails. */
-static int volume_users(const struct instance *list, size_t n, const char *name, struct strv *users)
+/* Adds to USERS each instance of LIST that mounts volume NAME, as "INSTANCE (state)". */
+static void volume_users(const struct instance *list, size_t n, const char *name, struct strv *users)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t v = 0; v < list[i].n_volumes; v++)
             if (list[i].volumes[v].volume && strcmp(list[i].volumes[v].volume, name) == 0)
                 strv_push_owned(users, xasprintf("%s (%s)", list[i].name, instance_state_name(list[i].state)));
-    return 0;
 }
 
 static int cmd_volume_create(struct cli_args *args)
@@ -57,6 +56,7 @@ static int cmd_volume_ls(struct cli_args *args)
     for (size_t i = 0; i < n; i++) {
         struct strv users = {0};
         char size[32], disk[32], *joined = NULL;
+        const char *used_by;
 
         if (known)
             volume_users(list, n_inst, vols[i].name, &users);
@@ -66,8 +66,11 @@ static int cmd_volume_ls(struct cli_args *args)
             free(joined);
             joined = next;
         }
+        used_by = joined ? joined : "-";
+        if (!known)
+            used_by = "?";
         printf("%-24s %-10s %-10s %s\n", vols[i].name, fmt_size(vols[i].size, size, sizeof(size)),
-               fmt_size(vols[i].on_disk, disk, sizeof(disk)), !known ? "?" : joined ? joined : "-");
+               fmt_size(vols[i].on_disk, disk, sizeof(disk)), used_by);
         free(joined);
         strv_free(&users);
     }

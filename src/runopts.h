@@ -12,7 +12,7 @@
 #include "backends/backend.h"
 #include "util.h"
 
-/* Longest instance name, as the libvirt backend accepts it; the name is also a directory under instances/. */
+/* Maximum length of an instance name, as the libvirt backend accepts it. The name is also a directory under instances/. */
 #define RUNOPTS_NAME_MAX 64
 /*
  * Smallest memory size kiln accepts. Measured with bare qemu (q35, TCG) and the
@@ -44,7 +44,7 @@ long long runopts_parse_memory(const char *s);
 /* Parses a --cpus value (1..RUNOPTS_CPUS_MAX); -1 with a usage error. */
 int runopts_parse_cpus(const char *s);
 
-/* The status a shell sees for an app that ended: CODE, or 128+SIGNAL; -1 when neither is known. */
+/* Returns the exit status of an app that ended, as a shell reports it: CODE, or 128+SIGNAL; -1 when neither is known. */
 int runopts_exit_status(int code, int signal);
 /* Writes the STATUS column of kiln ps ("Up 2 minutes", "Exited (3) 10 seconds ago") at time NOW. */
 const char *runopts_status(const struct instance *inst, long long now, char *buf, size_t size);
@@ -79,7 +79,7 @@ struct runopts_filter {
 void runopts_filter_init(struct runopts_filter *f);
 /* Filters LEN bytes of DATA; appends what to show to OUT (at most 2 * LEN + 256 bytes) and returns its length. */
 size_t runopts_filter_feed(struct runopts_filter *f, const char *data, size_t len, char *out);
-/* Returns what the filter still holds (an unfinished last line) into OUT; at most 258 bytes. */
+/* Writes the unfinished last line the filter kept back into OUT (at most 258 bytes) and returns its length. */
 size_t runopts_filter_flush(struct runopts_filter *f, char *out);
 
 #endif
