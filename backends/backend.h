@@ -134,9 +134,14 @@ struct backend_ops {
     int (*lookup)(struct backend *b, const char *name, struct instance *out);
     /* Defines the domain for SPEC and starts it when SPEC->start. */
     int (*create)(struct backend *b, const struct run_spec *spec);
+    /* Starts a stopped instance; -1 when it is running or a published port is taken. */
     int (*start)(struct backend *b, const char *name);
-    /* Presses the ACPI power button, waits TIMEOUT seconds, then destroys. */
+    /*
+     * Presses the ACPI power button, waits TIMEOUT seconds, then destroys (at once
+     * when TIMEOUT is 0). Stopping an instance that is not running succeeds.
+     */
     int (*stop)(struct backend *b, const char *name, int timeout, const struct progress *p);
+    /* Destroys a running instance at once; -1 when it is not running. */
     int (*kill)(struct backend *b, const char *name);
     /* Undefines the domain and removes its files; FORCE kills a running one first. */
     int (*remove)(struct backend *b, const char *name, bool force);
@@ -144,6 +149,7 @@ struct backend_ops {
     int (*stats)(struct backend *b, struct instance_stats **out, size_t *n);
     /* Delivers lifecycle events to FN from the backend's event thread until events_stop. */
     int (*events_start)(struct backend *b, backend_event_fn fn, void *ctx);
+    /* Stops delivering events; FN is not called after it returns. */
     void (*events_stop)(struct backend *b);
     /* Opens the serial console; returns a file descriptor to read and write, closed by the caller. */
     int (*console_open)(struct backend *b, const char *name);
