@@ -1,4 +1,8 @@
-/* The console pane: a libvterm screen fed from the instance's console log, with scrollback. */
+/*
+ * The console pane: a libvterm screen fed from the instance's console log, with
+ * scrollback. The log passes through kiln logs' filter first, so kiln-init's
+ * exit line and the kernel's power-down line do not show.
+ */
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +14,7 @@
 #include <vterm.h>
 #include <wchar.h>
 
+#include "runopts.h"
 #include "ui/dash.h"
 #include "ui/paint.h"
 
@@ -29,6 +34,7 @@ struct console_view {
     char *scrollback[CONSOLE_SCROLLBACK];
     size_t sb_head, sb_len;    /* ring: the oldest line is at (sb_head - sb_len) */
     int back;                  /* lines scrolled back from the live screen */
+    struct runopts_filter filter; /* hides kiln-init's exit line, as kiln logs does */
 };
 
 /* Converts one row of CELLS to UTF-8. */
@@ -85,6 +91,7 @@ static void console_reset(struct console_view *c, int rows, int cols)
     }
     c->sb_head = c->sb_len = 0;
     c->back = 0;
+    runopts_filter_init(&c->filter);
     c->rows = rows;
     c->cols = cols;
     c->vt = vterm_new(rows, cols);
@@ -136,10 +143,15 @@ static void console_read_log(struct console_view *c)
         if (lseek(fd, c->offset, SEEK_SET) == c->offset) {
             ssize_t n;
 
+            char *shown = xmalloc(2 * sizeof(buf) + 256);
+
             while ((n = read(fd, buf, sizeof(buf))) > 0) {
-                vterm_input_write(c->vt, buf, (size_t)n);
+                size_t len = runopts_filter_feed(&c->filter, buf, (size_t)n, shown);
+
+                vterm_input_write(c->vt, shown, len);
                 c->offset += n;
             }
+            free(shown);
         }
     }
     close(fd);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runopts.h"
 #include "store.h"
 #include "ui/dash.h"
 #include "ui/form.h"
@@ -142,7 +143,7 @@ void dialog_open_confirm(struct dash *d, enum ui_action action)
 static void default_instance_name(struct dash *d, const char *image, char *buf, size_t size)
 {
     for (int n = 1; n < 10000; n++) {
-        snprintf(buf, size, "%s-%d", image, n);
+        snprintf(buf, size, "%.56s-%d", image, n); /* stays within the 64-character name limit */
         if (!model_find_instance(&d->model, buf))
             return;
     }
@@ -271,13 +272,13 @@ static void run_submit(struct dash *d)
 {
     struct dialog *g = d->dialog;
     struct worker_run run;
-    long long cpus;
 
     memset(&run, 0, sizeof(run));
     run.name = xstrdup(g->fields[0].value);
     run.image_ref = xstrdup(g->targets.items[0]);
-    if (!form_name_valid(run.name)) {
-        snprintf(g->error, sizeof(g->error), "invalid name '%s'; use letters, digits, '_', '.' and '-', at most 64",
+    if (!runopts_name_valid(run.name)) {
+        snprintf(g->error, sizeof(g->error),
+                 "invalid name '%s'; use letters, digits, '_', '.' and '-', starting with a letter or digit",
                  run.name);
         g->focus = 0;
         goto fail;
@@ -287,19 +288,18 @@ static void run_submit(struct dash *d)
         g->focus = 0;
         goto fail;
     }
-    run.memory_mib = parse_mib(g->fields[1].value);
-    if (run.memory_mib < 16) {
-        snprintf(g->error, sizeof(g->error), "invalid memory '%s'; give MiB (512) or a size such as 1G, at least 16M",
-                 g->fields[1].value);
+    run.memory_mib = runopts_parse_memory(g->fields[1].value);
+    if (run.memory_mib < 0) {
+        snprintf(g->error, sizeof(g->error), "%s", err_msg());
         g->focus = 1;
         goto fail;
     }
-    if (parse_int(g->fields[2].value, 1, 64, &cpus) < 0) {
-        snprintf(g->error, sizeof(g->error), "invalid vCPU count '%s'; give a number from 1 to 64", g->fields[2].value);
+    run.cpus = runopts_parse_cpus(g->fields[2].value);
+    if (run.cpus < 0) {
+        snprintf(g->error, sizeof(g->error), "%s", err_msg());
         g->focus = 2;
         goto fail;
     }
-    run.cpus = (int)cpus;
     if (form_parse_ports(g->fields[3].value, &run.ports, &run.n_ports) < 0) {
         snprintf(g->error, sizeof(g->error), "%s", err_msg());
         g->focus = 3;

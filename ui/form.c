@@ -7,47 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PORT_HINT "use HOST:GUEST, IP:HOST:GUEST, optionally with /tcp or /udp"
-
-/* Parses one mapping ITEM into P. */
-static int parse_port(const char *item, struct port_map *p)
-{
-    char buf[128], *parts[3], *proto, *save = NULL;
-    long long host, guest;
-    int count = 0;
-
-    if (strlen(item) >= sizeof(buf)) {
-        err_set("invalid port mapping '%.40s...'; " PORT_HINT, item);
-        return -1;
-    }
-    memset(p, 0, sizeof(*p));
-    snprintf(buf, sizeof(buf), "%s", item);
-    proto = strchr(buf, '/');
-    if (proto) {
-        *proto++ = '\0';
-        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
-            err_set("invalid protocol in port mapping '%s'; " PORT_HINT, item);
-            return -1;
-        }
-    }
-    for (char *part = strtok_r(buf, ":", &save); part; part = strtok_r(NULL, ":", &save)) {
-        if (count == 3) {
-            count++;
-            break;
-        }
-        parts[count++] = part;
-    }
-    if (count < 2 || count > 3 || parse_int(parts[count - 2], 1, 65535, &host) < 0 ||
-        parse_int(parts[count - 1], 1, 65535, &guest) < 0) {
-        err_set("invalid port mapping '%s'; " PORT_HINT, item);
-        return -1;
-    }
-    snprintf(p->host_ip, sizeof(p->host_ip), "%s", count == 3 ? parts[0] : "127.0.0.1");
-    p->host_port = (int)host;
-    p->guest_port = (int)guest;
-    snprintf(p->proto, sizeof(p->proto), "%s", proto ? proto : "tcp");
-    return 0;
-}
+#include "runopts.h"
 
 int form_parse_ports(const char *text, struct port_map **out, size_t *n)
 {
@@ -57,7 +17,7 @@ int form_parse_ports(const char *text, struct port_map **out, size_t *n)
     for (char *item = strtok_r(copy, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
         struct port_map p;
 
-        if (parse_port(item, &p) < 0) {
+        if (runopts_parse_port(item, &p) < 0) {
             rc = -1;
             break;
         }
@@ -111,51 +71,24 @@ int form_split_words(const char *text, struct strv *out)
     return 0;
 }
 
-static bool env_key_valid(const char *item)
-{
-    const char *eq = strchr(item, '=');
-
-    if (!eq || eq == item || !(isalpha((unsigned char)item[0]) || item[0] == '_'))
-        return false;
-    for (const char *s = item; s < eq; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return false;
-    return true;
-}
-
 int form_parse_env(const char *text, struct strv *out)
 {
-    struct strv words = { 0 };
+    struct strv words = { 0 }, env = { 0 };
     int rc = -1;
 
     if (form_split_words(text, &words) < 0)
         goto cleanup;
-    for (size_t i = 0; i < words.len; i++) {
-        if (!env_key_valid(words.items[i])) {
-            err_set("invalid environment entry '%s'; use KEY=VALUE with a name of letters, digits and '_'",
-                    words.items[i]);
-            goto cleanup;
-        }
-    }
     for (size_t i = 0; i < words.len; i++)
-        strv_push(out, words.items[i]);
+        if (runopts_parse_env(words.items[i], &env) < 0)
+            goto cleanup;
+    for (size_t i = 0; i < env.len; i++)
+        strv_push(out, env.items[i]);
     rc = 0;
 
 cleanup:
     strv_free(&words);
+    strv_free(&env);
     return rc;
-}
-
-bool form_name_valid(const char *name)
-{
-    size_t len = strlen(name);
-
-    if (len == 0 || len > 64 || !isalnum((unsigned char)name[0]))
-        return false;
-    for (const char *s = name; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-            return false;
-    return true;
 }
 
 /* Splits INPUT into the directory to list and the prefix of the name being typed. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "build/initramfs.h"
+#include "runopts.h"
 #include "ui/dash.h"
 #include "ui/paint.h"
 
@@ -226,7 +227,16 @@ static void load_log(struct viewer *v)
         return;
     }
     size_t start = len > LOG_TAIL_BYTES ? len - LOG_TAIL_BYTES : 0;
-    add_text(&v->lines, text + start, len - start);
+    struct runopts_filter filter;
+    char *shown = xmalloc(2 * (len - start) + 512);
+    size_t shown_len;
+
+    /* The same filter as kiln logs: no kiln-init exit line, no power-down line. */
+    runopts_filter_init(&filter);
+    shown_len = runopts_filter_feed(&filter, text + start, len - start, shown);
+    shown_len += runopts_filter_flush(&filter, shown + shown_len);
+    add_text(&v->lines, shown, shown_len);
+    free(shown);
     free(text);
     if (at_end)
         v->top = v->lines.len > (size_t)(LINES - 2) ? v->lines.len - (size_t)(LINES - 2) : 0;

@@ -201,8 +201,10 @@ if wait_for "exited" && screen | grep -Eq "batch-7 +hello:latest +exited"; then 
 keys Tab Home F2
 check "run dialog opens" "Run hello:latest"
 keys Tab C-u l o t s Enter
-check "run dialog validates" "invalid memory 'lots'"
+check "run dialog validates" "invalid memory size 'lots'"
 keys C-u 6 4 Enter
+check "run dialog applies kiln run's floor" "invalid memory size '64': it must be between 96M"
+keys C-u 1 2 8 Enter
 check "run creates the instance" "started hello-2 from hello:latest"
 check "new row appears" "Instances (5)"
 keys Tab Tab

@@ -84,6 +84,23 @@ static void console_renders_escapes(void **state)
     console_view_free(c);
 }
 
+static void console_hides_exit_line(void **state)
+{
+    struct console_view *c = console_view_new();
+    struct instance inst = instance_with_log("e");
+
+    (void)state;
+    unlink(log_path);
+    append("app output\r\nKILN-EXIT code=3\r\n[    2.345678] reboot: Power down\r\n");
+    console_view_resize(c, 3, 40);
+    console_view_follow(c, &inst);
+    /* kiln logs' filter removes kiln-init's status line and the kernel's power-down line. */
+    assert_line(c, 0, "app output");
+    assert_line(c, 1, "");
+    assert_line(c, 2, "");
+    console_view_free(c);
+}
+
 static void console_scrollback_and_growth(void **state)
 {
     struct console_view *c = console_view_new();
@@ -180,6 +197,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(console_renders_escapes),
+        cmocka_unit_test(console_hides_exit_line),
         cmocka_unit_test(console_scrollback_and_growth),
         cmocka_unit_test(console_restarts_on_new_log),
         cmocka_unit_test(console_switches_instance),

@@ -1,4 +1,4 @@
-/* Tests of the dashboard's dialog field parsing: ports, environment, arguments, instance names. */
+/* Tests of the dashboard's dialog field parsing: lists of ports and variables, shell-like words, path completion. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,18 +43,34 @@ static void ports_empty_is_none(void **state)
 static void ports_rejected(void **state)
 {
     static const char *const bad[] = { "80", "x:80", "8080:0", "8080:70000", "8080:80/sctp",
-                                       "a:b:c:d", "8080:" };
+                                       "a:b:c:d", "8080:", "300.1.1.1:80:80" };
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct port_map *ports = NULL;
         size_t n = 0;
+        char *expected = xasprintf("invalid port mapping '%s'", bad[i]);
 
         if (form_parse_ports(bad[i], &ports, &n) != -1)
             fail_msg("'%s' was accepted", bad[i]);
-        assert_non_null(strstr(err_msg(), bad[i]));
-        assert_non_null(strstr(err_msg(), "HOST:GUEST"));
+        if (strncmp(err_msg(), expected, strlen(expected)) != 0)
+            fail_msg("message for '%s' was: %s", bad[i], err_msg());
+        assert_int_equal(n, 0);
+        free(expected);
         free(ports);
     }
+}
+
+static void ports_stop_at_first_error(void **state)
+{
+    struct port_map *ports = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(form_parse_ports("8080:80, bad, 9090:90", &ports, &n), -1);
+    assert_non_null(strstr(err_msg(), "'bad'"));
+    /* The entries before the bad one were parsed; the dialog discards them with the error. */
+    assert_int_equal(n, 1);
+    free(ports);
 }
 
 static void words_split_like_shell(void **state)
@@ -86,31 +102,32 @@ static void env_entries(void **state)
     struct strv env = { 0 };
 
     (void)state;
-    assert_int_equal(form_parse_env("A=1 GREETING='hello world' _X=", &env), 0);
-    assert_int_equal(env.len, 3);
+    setenv("KILN_FORM_TEST", "from host", 1);
+    unsetenv("KILN_FORM_UNSET");
+    assert_int_equal(form_parse_env("A=1 GREETING='hello world' _X= KILN_FORM_TEST KILN_FORM_UNSET", &env), 0);
+    assert_int_equal(env.len, 4);
+    assert_string_equal(env.items[0], "A=1");
     assert_string_equal(env.items[1], "GREETING=hello world");
     assert_string_equal(env.items[2], "_X=");
-    strv_free(&env);
-
-    assert_int_equal(form_parse_env("A=1 NOVALUE", &env), -1);
-    assert_non_null(strstr(err_msg(), "'NOVALUE'"));
-    assert_int_equal(env.len, 0);
-    assert_int_equal(form_parse_env("1A=x", &env), -1);
-    assert_int_equal(form_parse_env("=x", &env), -1);
+    /* A bare KEY copies the dashboard's value, as kiln run -e KEY does; an unset one is skipped. */
+    assert_string_equal(env.items[3], "KILN_FORM_TEST=from host");
     strv_free(&env);
 }
 
-static void instance_names(void **state)
+static void env_rejected_whole(void **state)
 {
+    struct strv env = { 0 };
+
     (void)state;
-    assert_true(form_name_valid("web-1"));
-    assert_true(form_name_valid("A.b_c"));
-    assert_false(form_name_valid(""));
-    assert_false(form_name_valid("-web"));
-    assert_false(form_name_valid("has space"));
-    assert_false(form_name_valid("slash/name"));
-    assert_true(form_name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
-    assert_false(form_name_valid("a2345678901234567890123456789012345678901234567890123456789012345"));
+    assert_int_equal(form_parse_env("A=1 =x", &env), -1);
+    assert_non_null(strstr(err_msg(), "invalid environment variable '=x'"));
+    /* Nothing is added when one word is invalid. */
+    assert_int_equal(env.len, 0);
+    assert_int_equal(form_parse_env("'A B=1'", &env), -1);
+    assert_int_equal(env.len, 0);
+    assert_int_equal(form_parse_env("A='unterminated", &env), -1);
+    assert_non_null(strstr(err_msg(), "missing closing ' quote"));
+    strv_free(&env);
 }
 
 static void path_completion(void **state)
@@ -176,9 +193,10 @@ int main(void)
         cmocka_unit_test(ports_parsed),
         cmocka_unit_test(ports_empty_is_none),
         cmocka_unit_test(ports_rejected),
+        cmocka_unit_test(ports_stop_at_first_error),
         cmocka_unit_test(words_split_like_shell),
         cmocka_unit_test(env_entries),
-        cmocka_unit_test(instance_names),
+        cmocka_unit_test(env_rejected_whole),
         cmocka_unit_test(path_completion),
     };
 
