@@ -504,6 +504,7 @@ static void action_handle(struct worker *w, struct backend **b, bool own, struct
     request_free(r);
 }
 
+/* NOTE: actions run one at a time, so a stop waiting up to STOP_TIMEOUT for its guest delays those queued after it. */
 static void *action_main(void *arg)
 {
     struct worker *w = arg;
