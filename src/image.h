@@ -19,7 +19,7 @@ struct image_port {
 struct image {
     char *name;
     char *tag;
-    char *digest;         /* "sha256:HEX" of the initrd bytes */
+    char *digest;         /* "sha256:HEX" of the initrd bytes, kernel version and run defaults */
     char *input_digest;   /* "sha256:HEX" of everything the build read: the cache key */
     long long created;    /* seconds since the epoch */
     char *kind;           /* "c", "binary", "python", "node", "shell" */

@@ -47,6 +47,8 @@ struct build {
     struct strv env;
     struct strv modules;   /* module paths inside the image, in load order */
     char *c_binary;        /* kind c: where the compiled binary goes in the stage */
+    struct strv claimed_files; /* image paths of files kiln itself put in the image */
+    struct strv claimed_dirs;  /* and of the directory trees it copied */
     int lock_fd;
 };
 
@@ -71,6 +73,16 @@ static int input_system_file(struct build *b, const char *dest, const char *path
 /* Adds a host file to the image and to the input digest (by content for project files). */
 static int add_file(struct build *b, const char *dest, const char *src, mode_t mode, bool by_content)
 {
+    struct stat st;
+
+    if (stat(src, &st) < 0) {
+        err_set_errno(errno, "%s: cannot read %s", b->m.path, src);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err_set("%s: %s is not a regular file; list only files and directories", b->m.path, src);
+        return -1;
+    }
     if (by_content) {
         digest_update_str(b->inputs, dest);
         if (digest_update_file(b->inputs, src) < 0)
@@ -88,6 +100,60 @@ static mode_t file_mode(const char *path)
     if (stat(path, &st) < 0)
         return 0644;
     return (st.st_mode & 0111) ? 0755 : 0644;
+}
+
+/* Returns PATH inside the image without "." components, repeated or trailing slashes. */
+static char *image_path_clean(const char *path)
+{
+    char *out = xmalloc(strlen(path) + 2), *o = out;
+
+    for (const char *p = path; *p;) {
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        if (!(n == 1 && p[0] == '.')) {
+            *o++ = '/';
+            memcpy(o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    if (o == out)
+        *o++ = '/';
+    *o = '\0';
+    return out;
+}
+
+static bool is_below(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/*
+ * Returns the path already in the image that DEST would clash with: the same
+ * path, a file where DEST needs a directory, or (for a file) a directory.
+ */
+static const char *claim_conflict(const struct build *b, const char *dest, bool is_dir)
+{
+    for (size_t i = 0; i < b->claimed_files.len; i++) {
+        const char *f = b->claimed_files.items[i];
+
+        if (strcmp(dest, f) == 0 || is_below(dest, f) || is_below(f, dest))
+            return f;
+    }
+    for (size_t i = 0; !is_dir && i < b->claimed_dirs.len; i++) {
+        const char *d = b->claimed_dirs.items[i];
+
+        if (strcmp(dest, d) == 0 || is_below(d, dest))
+            return d;
+    }
+    return NULL;
 }
 
 /* Resolves SRC, relative to the project, and refuses anything outside it. */
@@ -186,8 +252,15 @@ static int add_elf_with_deps(struct build *b, const char *dest, const char *src)
         return -1;
     }
     rc = add_file(b, dest, src, 0755, false);
-    for (size_t i = 0; rc == 0 && i < libs.len; i++)
-        rc = add_file(b, libs.items[i], libs.items[i], 0755, false);
+    strv_push(&b->claimed_files, dest);
+    for (size_t i = 0; rc == 0 && i < libs.len; i++) {
+        const char *lib = libs.items[i];
+        /* A library of the project (found through $ORIGIN) sits where the program is: below /app. */
+        char *lib_dest = is_below(lib, b->m.dir) ? path_join("/app", lib + strlen(b->m.dir)) : xstrdup(lib);
+
+        rc = add_file(b, lib_dest, lib, 0755, is_below(lib, b->m.dir));
+        strv_push_owned(&b->claimed_files, lib_dest);
+    }
     strv_free(&libs);
     return rc;
 }
@@ -215,7 +288,18 @@ static int gather_c(struct build *b)
     }
     for (size_t i = 0; i < b->m.cflags.len; i++)
         digest_update_str(b->inputs, b->m.cflags.items[i]);
+    if (b->m.sources.len == 0) {
+        /* The build command made the program: it is an input like any project file. */
+        char *built = project_path(b, "entrypoint", binary);
+
+        if (!built || digest_update_file(b->inputs, built) < 0) {
+            free(built);
+            return -1;
+        }
+        free(built);
+    }
     b->entry = xasprintf("/app/%s", binary);
+    strv_push(&b->claimed_files, b->entry);
     b->c_binary = path_join(b->stage, binary);
     return 0;
 }
@@ -233,7 +317,9 @@ static int compile_c(struct build *b)
             return -1;
         status = file_copy(built, b->c_binary, 0755);
         free(built);
-        return status;
+        if (status < 0)
+            return -1;
+        return initramfs_add_file(b->fs, b->entry, b->c_binary, 0755);
     }
     strv_push(&argv, "musl-gcc");
     strv_push(&argv, "-static");
@@ -277,10 +363,13 @@ static int gather_binary(struct build *b)
         }
         b->entry = xstrdup(entry);
     } else {
+        char *joined = path_join("/app", entry);
+
         src = project_path(b, "entrypoint", entry);
+        b->entry = image_path_clean(joined);
+        free(joined);
         if (!src)
             return -1;
-        b->entry = path_join("/app", entry);
     }
     rc = add_elf_with_deps(b, b->entry, src);
     free(src);
@@ -322,6 +411,17 @@ static int add_extension_deps(struct build *b, const char *dir)
     return rc;
 }
 
+/* Adds KEY=VALUE to the image's environment unless the manifest sets KEY itself. */
+static void env_default(struct build *b, const char *assignment)
+{
+    size_t key = strcspn(assignment, "=") + 1;
+
+    for (size_t i = 0; i < b->env.len; i++)
+        if (strncmp(b->env.items[i], assignment, key) == 0)
+            return;
+    strv_push(&b->env, assignment);
+}
+
 /* Adds an interpreter (python, node, sh) and the script, which becomes its first argument. */
 static int gather_script(struct build *b, const char *interpreter, const char *image_path)
 {
@@ -347,7 +447,13 @@ static int gather_script(struct build *b, const char *interpreter, const char *i
     }
     b->entry = xstrdup(image_path);
     rc = add_elf_with_deps(b, image_path, real_interpreter);
-    dest = path_join("/app", b->m.entrypoint);
+    {
+        char *joined = path_join("/app", b->m.entrypoint);
+
+        dest = image_path_clean(joined);
+        free(joined);
+    }
+    strv_push(&b->claimed_files, dest);
     if (rc == 0)
         rc = add_file(b, dest, script, 0755, true);
     strv_push(&b->entry_args, dest);
@@ -360,10 +466,11 @@ static int gather_script(struct build *b, const char *interpreter, const char *i
         char *dynload = path_join(stdlib, "lib-dynload");
 
         rc = add_tree(b, stdlib, stdlib, NULL, false, python_skip_name);
+        strv_push(&b->claimed_dirs, stdlib);
         if (rc == 0)
             rc = add_extension_deps(b, dynload);
-        strv_push(&b->env, "PYTHONUNBUFFERED=1");
-        strv_push(&b->env, "PYTHONDONTWRITEBYTECODE=1");
+        env_default(b, "PYTHONUNBUFFERED=1");
+        env_default(b, "PYTHONDONTWRITEBYTECODE=1");
         free(dynload);
         free(stdlib);
     }
@@ -396,17 +503,37 @@ static int gather_app(struct build *b)
 
 static int gather_files(struct build *b)
 {
+    strv_push(&b->claimed_files, "/init");
+    strv_push(&b->claimed_files, RUNCFG_IMAGE_PATH);
     for (size_t i = 0; i < b->m.n_files; i++) {
         const struct manifest_file *f = &b->m.files[i];
-        char *src = project_path(b, "file", f->src);
+        char *src = project_path(b, "file", f->src), *dest, *joined = NULL;
+        const char *conflict;
+        bool is_dir;
         int rc;
 
         if (!src)
             return -1;
-        if (path_is_dir(src))
-            rc = add_tree(b, f->dest, src, b->m.dir, true, NULL);
+        is_dir = path_is_dir(src);
+        /* "dest/" copies into that directory, as cp does. */
+        if (f->dest[strlen(f->dest) - 1] == '/' && !is_dir)
+            joined = path_join(f->dest, strrchr(src, '/') + 1);
+        dest = image_path_clean(joined ? joined : f->dest);
+        free(joined);
+        conflict = claim_conflict(b, dest, is_dir);
+        if (conflict) {
+            err_set("%s: files[%zu]: destination %s clashes with %s, which the image already holds; "
+                    "choose another destination", b->m.path, i, dest, conflict);
+            err_set_usage();
+            free(src);
+            free(dest);
+            return -1;
+        }
+        if (is_dir)
+            rc = add_tree(b, dest, src, b->m.dir, true, NULL);
         else
-            rc = add_file(b, f->dest, src, file_mode(src), true);
+            rc = add_file(b, dest, src, file_mode(src), true);
+        strv_push_owned(is_dir ? &b->claimed_dirs : &b->claimed_files, dest);
         free(src);
         if (rc < 0)
             return -1;
@@ -578,6 +705,35 @@ static void describe_image(struct build *b, struct image *img, const char *input
     img->manifest_json = manifest_to_json(&b->m);
 }
 
+static void digest_strv(struct digest *d, const char *label, const struct strv *v)
+{
+    digest_update_str(d, label);
+    for (size_t i = 0; i < v->len; i++)
+        digest_update_str(d, v->items[i]);
+}
+
+/* Computes the image digest: the initrd's bytes, the kernel version and every run default. */
+static void image_digest(const struct image *img, const char *initrd_digest, char out[DIGEST_TEXT_SIZE])
+{
+    struct digest *d = digest_new();
+    char numbers[64];
+
+    digest_update_str(d, initrd_digest);
+    digest_update_str(d, img->kernel_version);
+    digest_update_str(d, img->cmdline);
+    digest_strv(d, "entrypoint", &img->entrypoint);
+    digest_strv(d, "cmd", &img->cmd);
+    digest_strv(d, "env", &img->env);
+    digest_update_str(d, img->workdir);
+    snprintf(numbers, sizeof(numbers), "%lld %d", img->memory_mib, img->cpus);
+    digest_update_str(d, numbers);
+    for (size_t i = 0; i < img->n_ports; i++) {
+        snprintf(numbers, sizeof(numbers), "%d/%s", img->ports[i].port, img->ports[i].proto);
+        digest_update_str(d, numbers);
+    }
+    digest_finish(d, out);
+}
+
 /* Writes the initrd, links the kernel and image.json into the stage, then commits it. */
 static int write_image(struct build *b, struct image *img)
 {
@@ -592,7 +748,12 @@ static int write_image(struct build *b, struct image *img)
         goto cleanup;
     if (link(b->kernel.vmlinuz, kernel) < 0 && file_copy(b->kernel.vmlinuz, kernel, 0644) < 0)
         goto cleanup;
-    img->digest = xstrdup(digest);
+    {
+        char full[DIGEST_TEXT_SIZE];
+
+        image_digest(img, digest, full);
+        img->digest = xstrdup(full);
+    }
     if (stat(initrd, &st) == 0)
         img->initrd_size = (unsigned long long)st.st_size;
     if (stat(kernel, &st) == 0)
@@ -658,6 +819,8 @@ static void build_free(struct build *b)
     strv_free(&b->entry_args);
     strv_free(&b->env);
     strv_free(&b->modules);
+    strv_free(&b->claimed_files);
+    strv_free(&b->claimed_dirs);
 }
 
 /* Reads the manifest and settles the image's name and tag. */
@@ -710,6 +873,7 @@ int builder_build(const struct build_options *opts, struct image *out, bool *cac
     digest_update_str(b.inputs, b.name);
 
     progress_report(&opts->progress, "gathering the %s application and its libraries", manifest_kind_name(b.m.kind));
+    add_etc(&b);
     if (gather_app(&b) < 0 || gather_files(&b) < 0)
         goto cleanup;
     progress_report(&opts->progress, "selecting kernel modules");
@@ -722,7 +886,6 @@ int builder_build(const struct build_options *opts, struct image *out, bool *cac
     }
     digest_update_file(b.inputs, init);
     initramfs_add_file(b.fs, "/init", init, 0755);
-    add_etc(&b);
     add_config(&b);
     {
         char *manifest = manifest_to_json(&b.m);
@@ -740,7 +903,8 @@ int builder_build(const struct build_options *opts, struct image *out, bool *cac
         goto cleanup;
     }
     if (b.m.kind == KIND_C) {
-        progress_report(&opts->progress, "compiling with musl-gcc -static");
+        if (b.m.sources.len > 0)
+            progress_report(&opts->progress, "compiling with musl-gcc -static");
         if (compile_c(&b) < 0)
             goto cleanup;
     }

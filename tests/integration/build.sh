@@ -19,6 +19,35 @@ for example in hello http-c redis python-http shell; do
     fi
 done
 
+# A C program made by its own build command, a data file copied into a
+# directory ("dest/"), and a library of the project found through $ORIGIN.
+mkdir -p "$work/custom/lib"
+cat >"$work/custom/main.c" <<'EOF2'
+#include <stdio.h>
+int answer(void);
+int main(void)
+{
+    char line[64] = "";
+    FILE *f = fopen("/srv/data.txt", "r");
+
+    if (f && fgets(line, sizeof(line), f))
+        printf("data: %s", line);
+    printf("answer: %d\n", answer());
+    return 0;
+}
+EOF2
+printf 'int answer(void) { return 42; }\n' >"$work/custom/answer.c"
+echo "from the project" >"$work/custom/data.txt"
+cat >"$work/custom/kiln.yaml" <<'EOF2'
+name: custom
+kind: binary
+build: "cc -shared -fPIC -o lib/libanswer.so answer.c && cc -o prog main.c -Llib -lanswer -Wl,-rpath,'$ORIGIN/lib'"
+entrypoint: prog
+files: ["data.txt:/srv/"]
+EOF2
+"$KILN" build -t itest-custom "$work/custom" >"$work/build-custom.log" 2>&1
+check "build with a build command and \$ORIGIN library" grep -q "^Built itest-custom" "$work/build-custom.log"
+
 # A second build of an unchanged project reuses the stored image and says so.
 "$KILN" build -t itest-hello "$top/examples/hello" >"$work/rebuild.log" 2>&1
 check "rebuild reuses the cache" grep -q "Reused cached image itest-hello:latest" "$work/rebuild.log"
@@ -37,6 +66,10 @@ pid2=$qemu_pid
 qemu_boot itest-shell "$work/shell.out"
 pid3=$qemu_pid
 wait $pid1 $pid2 $pid3
+qemu_boot itest-custom "$work/custom.out"
+wait $qemu_pid
+check "custom program reads its data file" grep -q "^data: from the project" "$work/custom.out"
+check "custom program loads its \$ORIGIN library" grep -q "^answer: 42" "$work/custom.out"
 check "hello prints its greeting" grep -q "^Hello from a kiln unikernel" "$work/hello.out"
 check "hello exits with status 0" grep -q "^KILN-EXIT code=0" "$work/hello.out"
 check "hello exits with status 3" grep -q "^KILN-EXIT code=3" "$work/hello3.out"
@@ -69,7 +102,7 @@ wait_for "$work/itest-python-http.out" "listening on port 8000" 90
 check "python-http answers on 127.0.0.1" sh -c "curl -s -m 10 http://127.0.0.1:$port/x | grep -q '\"path\": \"/x\"'"
 for p in $pids; do kill "$p" 2>/dev/null; done
 
-for example in hello http-c redis python-http shell; do
+for example in hello http-c redis python-http shell custom; do
     "$KILN" rmi "itest-$example" >/dev/null
 done
 if [ -n "${test_failed:-}" ]; then

@@ -93,6 +93,19 @@ files:
 ln -s /etc/shadow "$work/symlink/secret"
 expect_error "symlink out of the project" 1 "outside the project" "$work/symlink"
 
+project clash 'name: x
+kind: c
+sources: [hello.c]
+files: ["hello.c:/app/x"]'
+expect_error "file clashing with the program" 2 "clashes with /app/x" "$work/clash"
+
+project fifo 'name: x
+kind: c
+sources: [hello.c]
+files: ["pipe:/pipe"]'
+mkfifo "$work/fifo/pipe"
+expect_error "FIFO listed as a file" 1 "not a regular file" "$work/fifo"
+
 project good 'name: good
 kind: c
 sources: [hello.c]'
