@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -252,6 +253,56 @@ static const struct cli_verb *find_verb(int argc, char **argv, int *words)
     return NULL;
 }
 
+/* Returns the edit distance between A and B (insertions, deletions, substitutions). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t lb = strlen(b), row[64];
+
+    if (lb >= ARRAY_SIZE(row))
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        size_t diagonal = row[0];
+
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+/* Returns the single-word verb closest to WORD (at most two edits away), or NULL. */
+static const char *nearest_verb(const char *word)
+{
+    const char *best = NULL;
+    size_t best_distance = 3;
+
+    for (int t = 0; cli_verb_tables[t]; t++) {
+        for (const struct cli_verb *v = cli_verb_tables[t]; v->name; v++) {
+            size_t d;
+
+            if (!v->summary || strchr(v->name, ' '))
+                continue;
+            d = edit_distance(word, v->name);
+            if (d < best_distance) {
+                best_distance = d;
+                best = v->name;
+            }
+        }
+    }
+    return best;
+}
+
 /* True when WORD names a verb group such as "image" or "kernel". */
 static bool is_group(const char *word)
 {
@@ -358,12 +409,15 @@ int cli_main(int argc, char **argv)
         log_open(getenv("KILN_DEBUG"));
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+c:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:c:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': args.connect = optarg; break;
         case 'v': log_open("-"); break;
         case 'h': print_help(stdout); return EXIT_OK;
         case 'V': printf("kiln version %s\n", KILN_VERSION); return EXIT_OK;
+        case ':':
+            fprintf(stderr, "kiln: option '%s' needs a value; see 'kiln --help'\n", argv[optind - 1]);
+            return EXIT_USAGE;
         default:
             fprintf(stderr, "kiln: unknown option '%s'; see 'kiln --help'\n", argv[optind - 1]);
             return EXIT_USAGE;
@@ -372,7 +426,8 @@ int cli_main(int argc, char **argv)
     argc -= optind;
     argv += optind;
     if (argc == 0) {
-        print_help(stderr);
+        fprintf(stderr, "kiln: missing command; see 'kiln --help', or run kiln alone on a terminal for the "
+                        "dashboard\n");
         return EXIT_USAGE;
     }
     verb = find_verb(argc, argv, &words);
@@ -385,7 +440,12 @@ int cli_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!verb) {
-        fprintf(stderr, "kiln: unknown command '%s'; see 'kiln --help'\n", argv[0]);
+        const char *near = nearest_verb(argv[0]);
+
+        if (near)
+            fprintf(stderr, "kiln: unknown command '%s'; did you mean '%s'?\n", argv[0], near);
+        else
+            fprintf(stderr, "kiln: unknown command '%s'; see 'kiln --help'\n", argv[0]);
         return EXIT_USAGE;
     }
     rc = parse_verb(verb, argc - words + 1, argv + words - 1, &args);
