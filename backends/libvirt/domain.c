@@ -284,7 +284,12 @@ static int instance_fill(virDomainPtr dom, struct lv_meta *meta, struct instance
     meta->n_ports = meta->n_volumes = 0;
 
     if (out->state == INSTANCE_EXITED || out->state == INSTANCE_CRASHED) {
-        lv_exit_status_read(out->log_path, meta->log_offset, &out->exit_code, &out->exit_signal);
+        /* Destroyed before kiln-init reported anything: the application was killed, as by SIGKILL. */
+        if (lv_exit_status_read(out->log_path, meta->log_offset, &out->exit_code, &out->exit_signal) < 0 &&
+            state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_DESTROYED) {
+            out->exit_signal = 9;
+            out->exit_code = 128 + 9;
+        }
         /* Stopped from inside the guest: kiln was not there to record when. */
         if (out->finished < out->started)
             out->finished = file_mtime(out->log_path) >= out->started ? file_mtime(out->log_path) : 0;
@@ -684,7 +689,7 @@ int lv_stop(struct backend *b, const char *name, int timeout, const struct progr
     struct lv_meta meta;
     virDomainPtr dom = domain_get(b, name, &meta);
     int rc = -1;
-    bool stopped = false;
+    bool pressed = false, stopped = false;
 
     if (!dom)
         return -1;
@@ -695,7 +700,8 @@ int lv_stop(struct backend *b, const char *name, int timeout, const struct progr
     }
 
     if (timeout > 0) {
-        if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == 0) {
+        pressed = virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == 0;
+        if (pressed) {
             progress_report(p, "pressed the power button of %s; waiting up to %d s", name, timeout);
             for (int i = 0; i < timeout * 10 && !stopped; i++) {
                 stopped = domain_stopped(dom);
@@ -707,7 +713,7 @@ int lv_stop(struct backend *b, const char *name, int timeout, const struct progr
         }
     }
     if (!stopped) {
-        if (timeout > 0)
+        if (pressed)
             progress_report(p, "%s did not stop within %d s; destroying it", name, timeout);
         else
             progress_report(p, "destroying %s", name);

@@ -336,9 +336,24 @@ static void create_rejects_busy_port(void **state)
     close(fd);
 }
 
+struct progress_log {
+    char lines[8][256];
+    int n;
+};
+
+static void progress_record(void *ctx, const char *message)
+{
+    struct progress_log *log = ctx;
+
+    if (log->n < 8)
+        snprintf(log->lines[log->n++], sizeof(log->lines[0]), "%s", message);
+}
+
 static void start_stats_stop(void **state)
 {
     struct backend *b = *state;
+    struct progress_log log = {0};
+    struct progress p = {progress_record, &log};
     struct instance_stats *stats;
     struct instance inst, *list;
     const struct instance_stats *mine = NULL;
@@ -372,11 +387,17 @@ static void start_stats_stop(void **state)
     assert_int_equal(backend_libvirt.remove(b, "kilntest-a", false), -1);
     assert_string_equal(err_msg(), "instance kilntest-a is running; stop it first or use -f");
 
-    assert_ok(backend_libvirt.stop(b, "kilntest-a", 2, NULL));
+    /* The test driver rejects the power button flag, so stop falls back to destroying. */
+    assert_ok(backend_libvirt.stop(b, "kilntest-a", 2, &p));
+    assert_int_equal(log.n, 3);
+    assert_non_null(strstr(log.lines[0], "cannot press the power button of kilntest-a"));
+    assert_string_equal(log.lines[1], "destroying kilntest-a");
+    assert_string_equal(log.lines[2], "kilntest-a stopped");
     assert_ok(backend_libvirt.lookup(b, "kilntest-a", &inst));
     assert_int_equal(inst.state, INSTANCE_EXITED);
     assert_true(inst.finished >= inst.started);
-    assert_int_equal(inst.exit_code, -1); /* no console log: the test driver runs no guest */
+    assert_int_equal(inst.exit_code, 137); /* no exit line: the test driver runs no guest */
+    assert_int_equal(inst.exit_signal, 9);
     instance_free(&inst);
 
     assert_int_equal(backend_libvirt.kill(b, "kilntest-a"), -1);
@@ -453,30 +474,23 @@ static void console_needs_running_instance(void **state)
     assert_ok(backend_libvirt.remove(b, "kilntest-con", false));
 }
 
-struct progress_log {
-    char lines[8][256];
-    int n;
-};
-
-static void progress_record(void *ctx, const char *message)
-{
-    struct progress_log *log = ctx;
-
-    if (log->n < 8)
-        snprintf(log->lines[log->n++], sizeof(log->lines[0]), "%s", message);
-}
-
 static void stop_reports_progress(void **state)
 {
     struct backend *b = *state;
     struct progress_log log = {0};
     struct progress p = {progress_record, &log};
+    struct instance inst;
 
     assert_ok(backend_libvirt.start(b, "kilntest-a"));
     assert_ok(backend_libvirt.stop(b, "kilntest-a", 0, &p));
     assert_int_equal(log.n, 2);
     assert_string_equal(log.lines[0], "destroying kilntest-a");
     assert_string_equal(log.lines[1], "kilntest-a stopped");
+    assert_ok(backend_libvirt.lookup(b, "kilntest-a", &inst));
+    assert_int_equal(inst.state, INSTANCE_EXITED);
+    assert_int_equal(inst.exit_signal, 9); /* destroyed without an exit line */
+    assert_int_equal(inst.exit_code, 137);
+    instance_free(&inst);
 }
 
 static void remove_force(void **state)
