@@ -21,7 +21,9 @@
 /* Every this many refreshes the list is fetched again even without events. */
 #define LIST_EVERY_TICKS 10
 #define IMAGES_EVERY_TICKS 5
-/* Seconds worker_stop waits for each thread before leaving it behind. */
+/* Threads running actions, each with its own connection: stops of several instances overlap. */
+#define ACTION_THREADS 4
+/* Seconds worker_stop waits for the threads before leaving them behind. */
 #define STOP_WAIT_SECONDS 2
 
 struct request {
@@ -57,7 +59,8 @@ struct worker {
     int refs;            /* the key thread's, one per backend thread and one per running build */
 
     pthread_t poll_thread;
-    pthread_t action_thread;
+    pthread_t action_threads[ACTION_THREADS];
+    struct strv busy;    /* names with an action in progress, so each name's actions keep their order */
 };
 
 /* ---- messages ---- */
@@ -451,21 +454,56 @@ cleanup:
 }
 
 /* Takes the first queued request; waits for one when WAIT. NULL when none or quitting. */
+/* Unlinks and returns the first queued request whose name has no action in progress; the caller holds the lock. */
+static struct request *take_ready(struct worker *w)
+{
+    struct request *prev = NULL;
+
+    for (struct request *r = w->queue; r; prev = r, r = r->next) {
+        if (r->name && strv_contains(&w->busy, r->name))
+            continue;
+        if (prev)
+            prev->next = r->next;
+        else
+            w->queue = r->next;
+        if (w->queue_tail == r)
+            w->queue_tail = prev;
+        r->next = NULL;
+        if (r->name)
+            strv_push(&w->busy, r->name);
+        return r;
+    }
+    return NULL;
+}
+
+/* Takes the next request that may run now; waits for one when WAIT. NULL when none or quitting. */
 static struct request *action_pop(struct worker *w, bool wait)
 {
     struct request *r = NULL;
 
     pthread_mutex_lock(&w->lock);
-    while (wait && !w->quit && !w->queue)
+    while (!w->quit && (r = take_ready(w)) == NULL && wait)
         pthread_cond_wait(&w->action_wake, &w->lock);
-    if (!w->quit && w->queue) {
-        r = w->queue;
-        w->queue = r->next;
-        if (!w->queue)
-            w->queue_tail = NULL;
-    }
     pthread_mutex_unlock(&w->lock);
     return r;
+}
+
+/* Marks the action on NAME finished and lets a waiting thread take that name's next request. */
+static void action_release(struct worker *w, const char *name)
+{
+    if (!name)
+        return;
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->busy.len; i++) {
+        if (strcmp(w->busy.items[i], name) == 0) {
+            free(w->busy.items[i]);
+            w->busy.items[i] = w->busy.items[--w->busy.len];
+            w->busy.items[w->busy.len] = NULL;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&w->action_wake);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static void request_free(struct request *r)
@@ -501,10 +539,10 @@ static void action_handle(struct worker *w, struct backend **b, bool own, struct
     else if (done)
         post_text(w, MSG_DONE, r->name, done);
     free(done);
+    action_release(w, r->name);
     request_free(r);
 }
 
-/* NOTE: actions run one at a time, so a stop waiting up to STOP_TIMEOUT for its guest delays those queued after it. */
 static void *action_main(void *arg)
 {
     struct worker *w = arg;
@@ -642,9 +680,9 @@ struct worker *worker_start(const struct backend_ops *ops, const char *uri, doub
     pthread_sigmask(SIG_SETMASK, &all, &old);
     w->refs++;
     pthread_create(&w->poll_thread, NULL, poll_main, w);
-    if (!w->shared) {
+    for (int i = 0; i < ACTION_THREADS && !w->shared; i++) {
         w->refs++;
-        pthread_create(&w->action_thread, NULL, action_main, w);
+        pthread_create(&w->action_threads[i], NULL, action_main, w);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return w;
@@ -668,6 +706,7 @@ static void worker_unref(struct worker *w)
         w->queue = r->next;
         request_free(r);
     }
+    strv_free(&w->busy);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->poll_wake);
     pthread_cond_destroy(&w->action_wake);
@@ -676,18 +715,14 @@ static void worker_unref(struct worker *w)
 }
 
 /*
- * Waits up to STOP_WAIT_SECONDS for THREAD, then leaves it running: a backend
- * call can block much longer (a stop waits for the guest, info may probe
- * acceleration), and quitting must not wait for it. A detached thread
- * still holds its reference, so the worker stays valid until it returns.
+ * Waits until DEADLINE for THREAD, then leaves it running: a backend call can
+ * block much longer (a stop waits for the guest, info may probe acceleration),
+ * and quitting must not wait for it. A detached thread still holds its
+ * reference, so the worker stays valid until it returns.
  */
-static void join_or_detach(pthread_t thread, const char *name)
+static void join_or_detach(pthread_t thread, const char *name, const struct timespec *deadline)
 {
-    struct timespec deadline;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += STOP_WAIT_SECONDS;
-    if (pthread_timedjoin_np(thread, NULL, &deadline) != 0) {
+    if (pthread_timedjoin_np(thread, NULL, deadline) != 0) {
         log_debug("the %s thread is still in a backend call; leaving it", name);
         pthread_detach(thread);
     }
@@ -695,6 +730,8 @@ static void join_or_detach(pthread_t thread, const char *name)
 
 void worker_stop(struct worker *w)
 {
+    struct timespec deadline;
+
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
@@ -702,9 +739,12 @@ void worker_stop(struct worker *w)
     pthread_cond_broadcast(&w->poll_wake);
     pthread_cond_broadcast(&w->action_wake);
     pthread_mutex_unlock(&w->lock);
-    join_or_detach(w->poll_thread, "poll");
-    if (!w->shared)
-        join_or_detach(w->action_thread, "action");
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += STOP_WAIT_SECONDS;
+    join_or_detach(w->poll_thread, "poll", &deadline);
+    for (int i = 0; i < ACTION_THREADS && !w->shared; i++)
+        join_or_detach(w->action_threads[i], "action", &deadline);
     worker_unref(w);
 }
 

@@ -120,6 +120,30 @@ rm -f "$tmp/lose"
 check "reconnects" "kiln  fake:///  QEMU"
 check "rows back after reconnecting" "Instances (3)"
 
+# Actions on different instances overlap; those on one instance keep their order.
+keys Home Space Space x
+check "stop of two marked instances asks" "Stop the 2 marked instances?"
+start=$(date +%s)
+keys y
+sleep 0.3
+keys Home u
+# Waits up to 10 s for both stops and the start to reach the fake backend.
+i=0
+while [ $i -lt 100 ]; do
+    if [ "$(grep -c stop-end "$tmp/logs/calls.log" 2>/dev/null)" = 2 ] && grep -q "^start alpha" "$tmp/logs/calls.log"; then
+        break
+    fi
+    sleep 0.1
+    i=$((i + 1))
+done
+elapsed=$(( $(date +%s) - start ))
+if [ "$elapsed" -le 4 ]; then ok "two 2 s stops overlap (${elapsed} s)"; else not_ok "two 2 s stops overlap (${elapsed} s)"; fi
+check_re "a finished action is reported" "(stopped|started) (alpha|beta)"
+order=$(grep alpha "$tmp/logs/calls.log" | tr '\n' ' ')
+if [ "$order" = "stop-begin alpha stop-end alpha start alpha " ]; then ok "one instance's actions keep their order"; else
+    not_ok "one instance's actions keep their order: $order"
+fi
+
 keys q
 if wait_shell; then ok "quit returns to the shell"; else not_ok "quit returns to the shell"; fi
 keys "clear; stty -a > '$tmp/stty.after'; echo STTY-\$((1 + 1))" Enter

@@ -1,11 +1,14 @@
 /*
  * A dashboard on a fake backend, for tests/tui/attach.sh: fixed instances with
- * stats that grow at known rates, a console that echoes in upper case, and a
- * connection that is lost while the file $FAKE_LOSE exists.
- * Environment: FAKE_DIR (console logs), FAKE_LOSE (path of the loss switch).
+ * stats that grow at known rates, a console that echoes in upper case, a
+ * connection that is lost while the file $FAKE_LOSE exists, and a stop that
+ * takes 2 s. Start and stop calls are appended to $FAKE_DIR/calls.log.
+ * Environment: FAKE_DIR (console logs, call log), FAKE_LOSE (path of the loss switch).
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -104,7 +107,30 @@ static int fake_lookup(struct backend *b, const char *name, struct instance *out
     return -1;
 }
 
-static int fake_ok(struct backend *b, const char *name)
+/* Appends "WHAT NAME" to the call log. */
+static void log_call(const char *what, const char *name)
+{
+    const char *dir = getenv("FAKE_DIR");
+    char *path = xasprintf("%s/calls.log", dir ? dir : "/tmp");
+    char *line = xasprintf("%s %s\n", what, name);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd >= 0) {
+        if (write(fd, line, strlen(line)) < 0)
+            perror(path);
+        close(fd);
+    }
+    free(line);
+    free(path);
+}
+
+static int fake_start(struct backend *b, const char *name)
+{
+    log_call("start", name);
+    return 0;
+}
+
+static int fake_kill(struct backend *b, const char *name)
 {
     return 0;
 }
@@ -116,6 +142,9 @@ static int fake_create(struct backend *b, const struct run_spec *spec)
 
 static int fake_stop(struct backend *b, const char *name, int timeout, const struct progress *p)
 {
+    log_call("stop-begin", name);
+    sleep(2);
+    log_call("stop-end", name);
     return 0;
 }
 
@@ -195,9 +224,9 @@ static const struct backend_ops fake_ops = {
     .list = fake_list,
     .lookup = fake_lookup,
     .create = fake_create,
-    .start = fake_ok,
+    .start = fake_start,
     .stop = fake_stop,
-    .kill = fake_ok,
+    .kill = fake_kill,
     .remove = fake_remove,
     .stats = fake_stats,
     .events_start = fake_events_start,
