@@ -1,8 +1,9 @@
 /*
  * The dashboard's backend threads. The key thread never calls the backend: a
- * poll thread owns one connection (connect, info, list, stats, events) and an
- * action thread owns a second one for requests that may block (stop waits for
- * the guest). Both hand results to the key thread as messages through a pipe.
+ * poll thread owns one connection (connect, list, stats, events), and a few
+ * action threads own one each for requests that may block (a stop waits for
+ * the guest, info may probe acceleration). All of them hand results to the key
+ * thread as messages through a pipe.
  */
 #ifndef KILN_UI_WORKER_H
 #define KILN_UI_WORKER_H

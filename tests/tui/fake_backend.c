@@ -1,8 +1,8 @@
 /*
- * A dashboard on a fake backend, for tests/tui/attach.sh: fixed instances with
- * stats that grow at known rates, a console that echoes in upper case, a
- * connection that is lost while the file $FAKE_LOSE exists, and a stop that
- * takes 2 s. Start and stop calls are appended to $FAKE_DIR/calls.log.
+ * A dashboard on a fake backend, for tests/tui/attach.sh. Its instances have
+ * stats that grow at known rates and a console that echoes in upper case. The
+ * connection is lost while the file $FAKE_LOSE exists, and a stop takes 2 s.
+ * Start and stop calls are appended to $FAKE_DIR/calls.log.
  * Environment: FAKE_DIR (console logs, call log), FAKE_LOSE (path of the loss switch).
  */
 #include <ctype.h>
