@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -248,17 +249,28 @@ cleanup:
     return rc;
 }
 
-/* The cache key: what invalidates the result (host kernel, QEMU and libvirt versions). */
+/*
+ * The cache key: what invalidates the result. That is the host kernel, the QEMU
+ * and libvirt versions, and the owner, mode and change time of /dev/kvm, so
+ * fixing the device's permissions leads to a new probe.
+ */
 static char *cache_key(struct backend *b)
 {
     struct utsname u;
+    struct stat st;
     unsigned long hv = 0, lib = 0;
+    char device[96];
 
     if (uname(&u) < 0)
         snprintf(u.release, sizeof(u.release), "unknown");
     virConnectGetVersion(b->conn, &hv);
     virConnectGetLibVersion(b->conn, &lib);
-    return xasprintf("linux %s, hypervisor %lu, libvirt %lu", u.release, hv, lib);
+    if (stat("/dev/kvm", &st) == 0)
+        snprintf(device, sizeof(device), "/dev/kvm %d:%d %o changed %lld", (int)st.st_uid, (int)st.st_gid,
+                 (unsigned)(st.st_mode & 07777), (long long)st.st_ctime);
+    else
+        snprintf(device, sizeof(device), "no /dev/kvm");
+    return xasprintf("linux %s, hypervisor %lu, libvirt %lu, %s", u.release, hv, lib, device);
 }
 
 static int cache_read(struct backend *b, const char *key)
