@@ -89,6 +89,24 @@ static void add_line(struct strv *lines, const char *fmt, ...)
 
 /* ---- help ---- */
 
+/* Lists the themes t cycles through and where theme files are looked for. */
+static void add_theme_lines(const struct dash *d, struct strv *lines)
+{
+    struct strv dirs = { 0 };
+    char names[512] = "";
+
+    for (size_t i = 0; i < d->theme_names.len; i++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", d->theme_names.items[i]);
+    }
+    add_line(lines, "Theme: %s. t cycles through: %s.", d->theme.name, names[0] ? names : "no theme files found");
+    theme_search_path(&dirs);
+    add_line(lines, "Theme files (NAME.yaml) are looked for in, in order:");
+    for (size_t i = 0; i < dirs.len; i++)
+        add_line(lines, "  %s", dirs.items[i]);
+    strv_free(&dirs);
+}
+
 void viewer_open_help(struct dash *d)
 {
     struct viewer *v = viewer_new(d, "Help: kiln dashboard keys (q or Esc closes)");
@@ -116,6 +134,8 @@ void viewer_open_help(struct dash *d)
     add_line(&v->lines, "Rows marked with Space are acted on together by stop, kill, restart and remove.");
     add_line(&v->lines, "CPU %% is of one host CPU: a busy guest with 2 vCPUs shows 200.");
     add_line(&v->lines, "Figures refresh every %g s; d changes the delay.", d->refresh);
+    add_line(&v->lines, "%s", "");
+    add_theme_lines(d, &v->lines);
 }
 
 /* ---- inspect ---- */
