@@ -313,7 +313,8 @@ check_shell "Ctrl-C quits"
 
 # The pid of the kiln started from the session's shell.
 kiln_pid() {
-    pgrep -P "$(tmux display-message -t "$session" -p '#{pane_pid}')" -x kiln
+    shell=$(tmux display-message -t "$session" -p '#{pane_pid}')
+    cat "/proc/$shell/task/$shell/children"
 }
 
 # A crash signal: the handler ends curses before the process dies.
