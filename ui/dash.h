@@ -140,14 +140,29 @@ struct dash {
 /* Runs the dashboard on backend OPS (ui_run uses libvirt's). */
 int ui_run_backend(const struct ui_options *opts, const struct backend_ops *ops);
 void dash_status(struct dash *d, enum theme_role role, const char *fmt, ...) KILN_PRINTF(3, 4);
+void dash_dispatch(struct dash *d, enum ui_action action);
+/* Handles every message waiting from the worker (also called while the console is attached). */
+void dash_drain_messages(struct dash *d);
+
+/* Table views (views.c) */
+/* Recomputes both tables' filtered, sorted indexes, keeping each selection on its row. */
 void dash_rebuild_views(struct dash *d);
 struct inst_row *dash_selected_instance(struct dash *d);
 struct image_row *dash_selected_image(struct dash *d);
 /* Names the action applies to: the marked rows of the pane, else the selected one. */
 void dash_targets(struct dash *d, enum ui_pane pane, struct strv *out);
-void dash_dispatch(struct dash *d, enum ui_action action);
-/* Handles every message waiting from the worker (also called while the console is attached). */
-void dash_drain_messages(struct dash *d);
+/* The table the keys move in: the focused one, the instances when the bottom pane has the focus. */
+struct table_view *dash_focused_view(struct dash *d);
+void dash_move_selection(struct dash *d, long delta);
+/* Marks or unmarks the selected row of the focused table and moves down. */
+void dash_toggle_mark(struct dash *d);
+void dash_clear_marks(struct dash *d);
+/* Sorts the focused table by its next column; figures sort largest first. */
+void dash_cycle_sort(struct dash *d);
+/* Records the selected rows' names so the next rebuild keeps them selected. */
+void dash_remember_selection(struct dash *d);
+/* Selects image REF ("NAME:TAG") and focuses the images table. */
+void dash_select_image(struct dash *d, const char *ref);
 
 /* Drawing (draw.c) */
 void draw_screen(struct dash *d);

@@ -204,150 +204,6 @@ static void next_theme(struct dash *d)
                     d->color ? "" : " (no colours: NO_COLOR is set or the terminal has none)");
 }
 
-/* ---- views ---- */
-
-static void view_keep_selection(struct table_view *v, const char *(*name_of)(struct dash *, size_t),
-                                struct dash *d)
-{
-    if (v->selected_name) {
-        for (size_t i = 0; i < v->count; i++) {
-            if (strcmp(name_of(d, v->index[i]), v->selected_name) == 0) {
-                v->selected = i;
-                return;
-            }
-        }
-    }
-    if (v->selected >= v->count)
-        v->selected = v->count ? v->count - 1 : 0;
-}
-
-static const char *instance_name_at(struct dash *d, size_t i)
-{
-    return d->model.inst[i].inst.name;
-}
-
-static const char *image_ref_at(struct dash *d, size_t i)
-{
-    static char ref[160];
-
-    snprintf(ref, sizeof(ref), "%s:%s", d->model.img[i].img.name, d->model.img[i].img.tag);
-    return ref;
-}
-
-static void remember_selection(struct dash *d)
-{
-    free(d->iview.selected_name);
-    free(d->mview.selected_name);
-    d->iview.selected_name = d->iview.count ? xstrdup(instance_name_at(d, d->iview.index[d->iview.selected])) : NULL;
-    d->mview.selected_name = d->mview.count ? xstrdup(image_ref_at(d, d->mview.index[d->mview.selected])) : NULL;
-}
-
-void dash_rebuild_views(struct dash *d)
-{
-    d->iview.index = xrealloc(d->iview.index, (d->model.n_inst + 1) * sizeof(size_t));
-    d->iview.count = rows_instance_view(d->model.inst, d->model.n_inst, d->filter,
-                                        (enum instance_column)d->iview.sort, d->iview.descending, d->iview.index);
-    view_keep_selection(&d->iview, instance_name_at, d);
-
-    d->mview.index = xrealloc(d->mview.index, (d->model.n_img + 1) * sizeof(size_t));
-    d->mview.count = rows_image_view(d->model.img, d->model.n_img, d->filter,
-                                     (enum image_column)d->mview.sort, d->mview.descending, d->mview.index);
-    view_keep_selection(&d->mview, image_ref_at, d);
-    remember_selection(d);
-    d->dirty = true;
-}
-
-struct inst_row *dash_selected_instance(struct dash *d)
-{
-    if (d->iview.count == 0)
-        return NULL;
-    return &d->model.inst[d->iview.index[d->iview.selected]];
-}
-
-struct image_row *dash_selected_image(struct dash *d)
-{
-    if (d->mview.count == 0)
-        return NULL;
-    return &d->model.img[d->mview.index[d->mview.selected]];
-}
-
-void dash_targets(struct dash *d, enum ui_pane pane, struct strv *out)
-{
-    if (pane == PANE_IMAGES) {
-        for (size_t i = 0; i < d->mview.count; i++)
-            if (d->model.img[d->mview.index[i]].marked)
-                strv_push(out, image_ref_at(d, d->mview.index[i]));
-        if (out->len == 0 && dash_selected_image(d))
-            strv_push(out, image_ref_at(d, d->mview.index[d->mview.selected]));
-        return;
-    }
-    for (size_t i = 0; i < d->iview.count; i++)
-        if (d->model.inst[d->iview.index[i]].marked)
-            strv_push(out, d->model.inst[d->iview.index[i]].inst.name);
-    if (out->len == 0 && dash_selected_instance(d))
-        strv_push(out, dash_selected_instance(d)->inst.name);
-}
-
-/* The table the keys move in: the focused one, the instances when the bottom pane has the focus. */
-static struct table_view *focused_view(struct dash *d)
-{
-    return d->focus == PANE_IMAGES ? &d->mview : &d->iview;
-}
-
-static void move_selection(struct dash *d, long delta)
-{
-    struct table_view *v = focused_view(d);
-    long pos = (long)v->selected + delta;
-
-    if (v->count == 0)
-        return;
-    if (pos < 0)
-        pos = 0;
-    if (pos >= (long)v->count)
-        pos = (long)v->count - 1;
-    v->selected = (size_t)pos;
-    remember_selection(d);
-    d->dirty = true;
-}
-
-static void toggle_mark(struct dash *d)
-{
-    if (d->focus == PANE_IMAGES) {
-        struct image_row *r = dash_selected_image(d);
-        if (r)
-            r->marked = !r->marked;
-    } else {
-        struct inst_row *r = dash_selected_instance(d);
-        if (r)
-            r->marked = !r->marked;
-    }
-    move_selection(d, 1);
-}
-
-static void clear_marks(struct dash *d)
-{
-    for (size_t i = 0; i < d->model.n_inst; i++)
-        d->model.inst[i].marked = false;
-    for (size_t i = 0; i < d->model.n_img; i++)
-        d->model.img[i].marked = false;
-}
-
-static void cycle_sort(struct dash *d)
-{
-    struct table_view *v = focused_view(d);
-    bool images = d->focus == PANE_IMAGES;
-    int columns = images ? MCOL_LAST : ICOL_LAST;
-    const struct layout_column *cols = images ? layout_image_columns : layout_instance_columns;
-
-    v->sort = (v->sort + 1) % columns;
-    /* Figures read best largest first, names alphabetically. */
-    v->descending = images ? (v->sort == MCOL_SIZE || v->sort == MCOL_CREATED || v->sort == MCOL_USED)
-                           : (v->sort == ICOL_CPU || v->sort == ICOL_MEMORY || v->sort == ICOL_NET ||
-                              v->sort == ICOL_BLOCK || v->sort == ICOL_UPTIME);
-    dash_rebuild_views(d);
-    dash_status(d, ROLE_STATUS, "%s sorted by %s", images ? "images" : "instances", cols[v->sort].title);
-}
-
 /* Queues REQ for every target of the focused pane. */
 static void request_targets(struct dash *d, enum worker_req_kind req, const char *verb)
 {
@@ -364,7 +220,7 @@ static void request_targets(struct dash *d, enum worker_req_kind req, const char
         if (names.len > 1)
             snprintf(more, sizeof(more), " and %zu more", names.len - 1);
         dash_status(d, ROLE_STATUS, "%s %s%s", verb, names.items[0], more);
-        clear_marks(d);
+        dash_clear_marks(d);
     }
     strv_free(&names);
 }
@@ -378,11 +234,11 @@ void dash_dispatch(struct dash *d, enum ui_action action)
     case ACTION_HELP: viewer_open_help(d); break;
     case ACTION_QUIT: d->quit = true; break;
     case ACTION_MENU: dialog_open_menu(d); break;
-    case ACTION_UP: move_selection(d, -1); break;
-    case ACTION_DOWN: move_selection(d, 1); break;
+    case ACTION_UP: dash_move_selection(d, -1); break;
+    case ACTION_DOWN: dash_move_selection(d, 1); break;
     case ACTION_PAGE_UP:
     case ACTION_PAGE_DOWN: {
-        long page = focused_view(d)->height > 1 ? focused_view(d)->height - 1 : 1;
+        long page = dash_focused_view(d)->height > 1 ? dash_focused_view(d)->height - 1 : 1;
 
         if (d->focus == PANE_BOTTOM && d->show_console && d->console) {
             int iy, ih, my, mh, by, bh;
@@ -392,19 +248,19 @@ void dash_dispatch(struct dash *d, enum ui_action action)
             page = bh > 3 ? bh - 3 : 1;
             console_view_scroll(d->console, action == ACTION_PAGE_UP ? (int)page : -(int)page);
         } else {
-            move_selection(d, action == ACTION_PAGE_UP ? -page : page);
+            dash_move_selection(d, action == ACTION_PAGE_UP ? -page : page);
         }
         d->dirty = true;
         break;
     }
-    case ACTION_HOME: move_selection(d, -(long)focused_view(d)->count); break;
-    case ACTION_END: move_selection(d, (long)focused_view(d)->count); break;
+    case ACTION_HOME: dash_move_selection(d, -(long)dash_focused_view(d)->count); break;
+    case ACTION_END: dash_move_selection(d, (long)dash_focused_view(d)->count); break;
     case ACTION_NEXT_PANE: d->focus = (enum ui_pane)((d->focus + 1) % PANE_LAST); d->dirty = true; break;
-    case ACTION_MARK: toggle_mark(d); break;
+    case ACTION_MARK: dash_toggle_mark(d); break;
     case ACTION_FILTER: dialog_open_filter(d); break;
-    case ACTION_SORT: cycle_sort(d); break;
+    case ACTION_SORT: dash_cycle_sort(d); break;
     case ACTION_SORT_REVERSE:
-        focused_view(d)->descending = !focused_view(d)->descending;
+        dash_focused_view(d)->descending = !dash_focused_view(d)->descending;
         dash_rebuild_views(d);
         break;
     case ACTION_THEME: next_theme(d); break;
@@ -461,18 +317,6 @@ static void read_host_figures(struct dash *d)
     err_clear();
 }
 
-static void select_image(struct dash *d, const char *ref)
-{
-    for (size_t i = 0; i < d->mview.count; i++) {
-        if (strcmp(image_ref_at(d, d->mview.index[i]), ref) == 0) {
-            d->mview.selected = i;
-            d->focus = PANE_IMAGES;
-            remember_selection(d);
-            return;
-        }
-    }
-}
-
 static void handle_message(struct dash *d, struct worker_msg *m)
 {
     switch (m->kind) {
@@ -520,7 +364,7 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         m->n_images = 0;
         dash_rebuild_views(d);
         if (d->select_after_build) {
-            select_image(d, d->select_after_build);
+            dash_select_image(d, d->select_after_build);
             free(d->select_after_build);
             d->select_after_build = NULL;
         }
@@ -591,7 +435,7 @@ static void handle_mouse(struct dash *d)
     if (getmouse(&ev) != OK)
         return;
     if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
-        move_selection(d, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
+        dash_move_selection(d, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
         return;
     }
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
@@ -605,7 +449,7 @@ static void handle_mouse(struct dash *d)
             d->focus = p == 0 ? PANE_INSTANCES : PANE_IMAGES;
             if (pos < v->count)
                 v->selected = pos;
-            remember_selection(d);
+            dash_remember_selection(d);
             d->dirty = true;
             return;
         }
