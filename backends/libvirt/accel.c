@@ -4,6 +4,7 @@
  * so KVM is used only when libvirt offers it, a vCPU runs test code, and a kvm
  * domain booted through libvirt prints kernel output. The result is cached.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "backends/libvirt/lv.h"
 
 #include <dirent.h>
@@ -194,7 +195,8 @@ static bool file_contains(const char *path, const char *needle)
 
 /*
  * Boots KERNEL (no initrd) in a transient kvm domain and waits for "Linux version"
- * on its serial log. Returns 0 when it appeared.
+ * on its serial log. Returns 0 when it appeared, -1 when KVM failed, and -2 when
+ * the probe failed for another reason (not worth caching).
  */
 static int boot_probe(struct backend *b, const char *kernel, char **reason)
 {
@@ -215,12 +217,17 @@ static int boot_probe(struct backend *b, const char *kernel, char **reason)
         *reason = xasprintf("KVM probe: %s", err_msg());
         goto cleanup;
     }
-    dom = virDomainCreateXML(b->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+    /* AUTODESTROY removes the probe if kiln dies; embedded drivers (libvirt 9.0) reject it. */
+    dom = virDomainCreateXML(b->conn, xml,
+                             strncmp(b->uri, "qemu:///embed", 13) == 0 ? 0 : VIR_DOMAIN_START_AUTODESTROY);
     if (!dom) {
         const char *msg = virGetLastErrorMessage();
 
         /* QEMU's own lines follow libvirt's first line, which is enough. */
         *reason = xasprintf("KVM probe: libvirt could not start a kvm domain: %.*s", (int)strcspn(msg, "\n"), msg);
+        /* Only a failure that names KVM says something lasting about it. */
+        if (!strcasestr(msg, "kvm"))
+            rc = -2;
         goto cleanup;
     }
     for (int i = 0; i < BOOT_PROBE_TIMEOUT_S * 10; i++) {
@@ -341,6 +348,7 @@ int lv_accel_get(struct backend *b, const char *kernel)
 {
     const char *forced = getenv("KILN_ACCEL");
     char *key = NULL, *reason = NULL, *any_kernel = NULL;
+    int rc;
 
     if (b->accel && !(b->accel_provisional && kernel))
         return 0;
@@ -381,11 +389,10 @@ int lv_accel_get(struct backend *b, const char *kernel)
         b->accel_provisional = true;
         goto cleanup;
     }
-    if (boot_probe(b, kernel, &reason) == 0)
-        decide(b, "kvm", reason);
-    else
-        decide(b, "tcg", reason);
-    cache_write(b, key);
+    rc = boot_probe(b, kernel, &reason);
+    decide(b, rc == 0 ? "kvm" : "tcg", reason);
+    if (rc != -2)
+        cache_write(b, key);
 
 cleanup:
     free(any_kernel);
