@@ -230,6 +230,10 @@ static int boot_probe(struct backend *b, const char *kernel, char **reason)
             rc = -2;
         goto cleanup;
     }
+    /*
+     * NOTE: on the development machine libvirt's QEMU could not open /dev/kvm, so
+     * this wait has not yet run against a kvm guest that starts and then hangs.
+     */
     for (int i = 0; i < BOOT_PROBE_TIMEOUT_S * 10; i++) {
         if (file_contains(log_path, "Linux version")) {
             rc = 0;
