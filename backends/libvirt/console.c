@@ -56,7 +56,8 @@ static void bridge_finish(struct bridge *br)
 static void flush_to_fd(struct bridge *br)
 {
     while (br->to_fd_len > 0) {
-        ssize_t n = write(br->fd, br->to_fd, br->to_fd_len);
+        /* MSG_NOSIGNAL: a caller that closed its end must not get SIGPIPE. */
+        ssize_t n = send(br->fd, br->to_fd, br->to_fd_len, MSG_NOSIGNAL);
 
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR)
