@@ -1,8 +1,8 @@
 /*
- * Chooses KVM or TCG for a connection. /dev/kvm being present proves nothing (a
- * KVM device can run a few instructions yet hang a real guest in its firmware),
- * so KVM is used only when libvirt offers it, a vCPU runs test code, and a kvm
- * domain booted through libvirt prints kernel output. The result is cached.
+ * Chooses KVM or TCG for a connection. A /dev/kvm that exists proves nothing,
+ * because a KVM device can run a few instructions yet hang a real guest in its
+ * firmware. So KVM is used only when libvirt offers it, a vCPU runs test code,
+ * and a kvm domain booted through libvirt prints kernel output. The result is cached.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "backends/libvirt/lv.h"
@@ -225,7 +225,7 @@ static int boot_probe(struct backend *b, const char *kernel, char **reason)
 
         /* QEMU's own lines follow libvirt's first line, which is enough. */
         *reason = xasprintf("KVM probe: libvirt could not start a kvm domain: %.*s", (int)strcspn(msg, "\n"), msg);
-        /* Only a failure that names KVM says something lasting about it. */
+        /* Only a failure that names KVM is a lasting verdict on it. */
         if (!strcasestr(msg, "kvm"))
             rc = -2;
         goto cleanup;
