@@ -516,32 +516,32 @@ static void stats_print(const struct instance_stats *before, size_t n_before, co
 {
     json_t *array = json ? json_array() : NULL;
 
+    /* The backend's memory figure is the qemu process's RSS when it can read it, which includes QEMU's own
+       memory and can exceed the VM's memory, so no percentage of the VM's memory is shown. */
     if (!json)
-        printf("%-24s %7s %21s %6s %11s %11s %11s %11s\n", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %",
+        printf("%-24s %7s %10s %10s %11s %11s %11s %11s\n", "NAME", "CPU %", "MEM USAGE", "VM MEMORY",
                "NET RX/s", "NET TX/s", "BLOCK R/s", "BLOCK W/s");
     for (size_t i = 0; i < n_after; i++) {
         const struct instance_stats *s = &after[i], *prev = stats_find(before, n_before, s->name);
         struct runopts_rates r = {0};
-        double mem_percent = s->mem_max_kib ? 100.0 * (double)s->mem_kib / (double)s->mem_max_kib : 0.0;
-        char mem[32], max[32], usage[80], rx[32], tx[32], rd[32], wr[32];
+        char mem[32], max[32], rx[32], tx[32], rd[32], wr[32];
 
         if (!state_active(s->state))
             continue;
         if (prev)
             runopts_rates(prev, s, &r);
         if (json) {
-            json_array_append_new(array, json_pack("{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:i}", "name",
+            json_array_append_new(array, json_pack("{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:i}", "name",
                                                    s->name, "cpu_percent", r.cpu_percent, "mem_bytes",
-                                                   (json_int_t)(s->mem_kib * 1024), "mem_limit_bytes",
-                                                   (json_int_t)(s->mem_max_kib * 1024), "mem_percent", mem_percent,
-                                                   "net_rx_bytes_per_s", r.net_rx, "net_tx_bytes_per_s", r.net_tx,
+                                                   (json_int_t)(s->mem_kib * 1024), "vm_memory_bytes",
+                                                   (json_int_t)(s->mem_max_kib * 1024), "net_rx_bytes_per_s",
+                                                   r.net_rx, "net_tx_bytes_per_s", r.net_tx,
                                                    "block_read_bytes_per_s", r.blk_rd, "block_write_bytes_per_s",
                                                    r.blk_wr, "vcpus", s->vcpus));
             continue;
         }
-        snprintf(usage, sizeof(usage), "%s / %s", fmt_size(s->mem_kib * 1024, mem, sizeof(mem)),
-                 fmt_size(s->mem_max_kib * 1024, max, sizeof(max)));
-        printf("%-24s %6.1f%% %21s %5.1f%% %9s/s %9s/s %9s/s %9s/s\n", s->name, r.cpu_percent, usage, mem_percent,
+        printf("%-24s %6.1f%% %10s %10s %9s/s %9s/s %9s/s %9s/s\n", s->name, r.cpu_percent,
+               fmt_size(s->mem_kib * 1024, mem, sizeof(mem)), fmt_size(s->mem_max_kib * 1024, max, sizeof(max)),
                fmt_size((unsigned long long)r.net_rx, rx, sizeof(rx)),
                fmt_size((unsigned long long)r.net_tx, tx, sizeof(tx)),
                fmt_size((unsigned long long)r.blk_rd, rd, sizeof(rd)),
@@ -716,6 +716,10 @@ static int cmd_info(struct cli_args *args)
     printf("URI:           %s\n", info.uri);
     printf("libvirt:       %s\n", libvirt);
     printf("Hypervisor:    %s %s\n", info.hypervisor, hv);
+    /* The reason may quote a multi-line libvirt error; keep it on one line. */
+    for (char *p = info.accel_reason; p && *p; p++)
+        if (*p == '\n')
+            *p = ' ';
     printf("Acceleration:  %s (%s)\n", info.accel, info.accel_reason ? info.accel_reason : "no reason given");
     printf("Host:          %d CPUs, %s memory, %s free\n", info.host_cpus,
            fmt_size(info.host_mem_kib * 1024, mem, sizeof(mem)),

@@ -20,7 +20,7 @@ for example in hello http-c redis crash; do
     "$KILN" build -q -t "$example" "$top/examples/$example" >/dev/null || { not_ok "build $example"; exit 1; }
 done
 
-# http_get PORT: prints the body answered on 127.0.0.1:PORT, waiting up to 120 s for the server.
+# http_get PORT: prints the response body from 127.0.0.1:PORT, waiting up to 120 s for the server.
 http_get() {
     i=0
     until curl -s -m 5 "http://127.0.0.1:$1/" 2>/dev/null; do
@@ -114,7 +114,7 @@ check "inspect finds the instance" sh -c "'$KILN' inspect itest-web | python3 -c
 "$KILN" stats --no-stream --format json >"$work/stats" 2>&1
 check "stats --no-stream reports the instance" python3 -c 'import json, sys
 d = [s for s in json.load(open(sys.argv[1])) if s["name"] == "itest-web"]
-sys.exit(not d or d[0]["mem_limit_bytes"] <= 0 or d[0]["cpu_percent"] < 0)' "$work/stats"
+sys.exit(not d or d[0]["vm_memory_bytes"] <= 0 or d[0]["cpu_percent"] < 0)' "$work/stats"
 check "stats table has a row" sh -c "'$KILN' stats --no-stream | grep -q '^itest-web '"
 
 # The console: a request made while attached shows up in its output.
