@@ -127,7 +127,14 @@ kill "$console_pid" 2>/dev/null
 wait "$console_pid" 2>/dev/null
 check "console says how to detach" grep -q "Ctrl-]" "$work/console.err"
 
+timeout 300 "$KILN" logs -f itest-web >"$work/follow" 2>&1 &
+follow_pid=$!
+sleep 1
 "$KILN" stop itest-web >/dev/null
+wait "$follow_pid"
+rc=$?
+check "logs -f ends when the instance stops" [ "$rc" -eq 0 ]
+check "logs -f streams the goodbye line" grep -q "goodbye" "$work/follow"
 check "stop lets the app say goodbye" sh -c "'$KILN' logs itest-web | grep -q 'got SIGTERM after 2 requests, goodbye'"
 check "logs --tail 1 prints the last line" sh -c "[ \"\$('$KILN' logs --tail 1 itest-web)\" = 'http-c: got SIGTERM after 2 requests, goodbye' ]"
 status=$(ps_status itest-web)
