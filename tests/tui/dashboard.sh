@@ -27,7 +27,7 @@ cleanup() {
     tmux kill-session -t "$session" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT HUP INT PIPE TERM
 sh "$here/make-fixture" "$tmp"
 uri="test://$tmp/node.xml"
 
