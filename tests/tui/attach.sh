@@ -22,7 +22,8 @@ cleanup() {
     tmux kill-session -t "$session" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT HUP INT PIPE TERM
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
 
 pkgs="libvirt libxml-2.0 jansson yaml-0.1 ncursesw vterm libarchive libelf libkmod libcrypto"
 sanitize=""

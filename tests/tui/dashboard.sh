@@ -27,7 +27,8 @@ cleanup() {
     tmux kill-session -t "$session" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT HUP INT PIPE TERM
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
 sh "$here/make-fixture" "$tmp"
 uri="test://$tmp/node.xml"
 

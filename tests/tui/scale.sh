@@ -22,7 +22,8 @@ cleanup() {
     tmux kill-session -t "$session" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT HUP INT PIPE TERM
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
 # The fixture has 4 instances of its own.
 sh "$here/make-fixture" "$tmp" 996
 
