@@ -18,7 +18,20 @@ kiln_test_store() {
     echo "$top/build/test-store"
 }
 
+# libvirt 9.0 probes QEMU again on every call when /dev/kvm is root-only while
+# QEMU runs as libvirt-qemu (calls then take minutes). Debian's udev rules give
+# /dev/kvm root:kvm 0660; this applies the same when a host lacks them, and
+# kiln_test_teardown puts the old mode back.
+kvm_changed=""
+kiln_host_kvm() {
+    [ -c /dev/kvm ] && [ "$(id -u)" -eq 0 ] && getent group kvm >/dev/null || return 0
+    if [ "$(stat -c %G:%a /dev/kvm)" = "root:600" ]; then
+        chgrp kvm /dev/kvm && chmod 0660 /dev/kvm && kvm_changed=1
+    fi
+}
+
 kiln_test_daemons() {
+    kiln_host_kvm
     if ! pgrep -x virtlogd >/dev/null; then
         virtlogd -d && started_daemons="$started_daemons virtlogd"
     fi
@@ -53,6 +66,10 @@ kiln_test_setup() {
 }
 
 kiln_test_teardown() {
+    if [ -n "$kvm_changed" ]; then
+        chgrp root /dev/kvm && chmod 0600 /dev/kvm
+        kvm_changed=""
+    fi
     for d in $started_daemons; do
         pid=$(cat "/run/$d.pid" 2>/dev/null)
         [ -n "$pid" ] && kill "$pid" 2>/dev/null

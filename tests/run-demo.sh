@@ -6,6 +6,9 @@ builddir=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 kiln=$top/$builddir/kiln
 if [ "$(id -u)" -eq 0 ]; then
+    # See kiln_host_kvm in tests/lib.sh: without this, libvirt calls take minutes.
+    top=$top . "$top/tests/lib.sh"
+    kiln_host_kvm
     pgrep -x virtlogd >/dev/null || virtlogd -d
     pgrep -x libvirtd >/dev/null || libvirtd -d
 fi
