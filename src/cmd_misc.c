@@ -55,7 +55,7 @@ static int cmd_dash(struct cli_args *args)
         if (*end || opts.refresh < 0.2 || opts.refresh > 60)
             return cli_usage_error(args, "invalid delay '%s': use seconds between 0.2 and 60", delay);
     }
-    return ui_run(&opts);
+    return ui_run(&opts) == EXIT_OK ? EXIT_OK : cli_fail();
 }
 
 static const struct cli_option help_options[] = {

@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 
         if (getenv("KILN_DEBUG"))
             log_open(getenv("KILN_DEBUG"));
-        return ui_run(&opts);
+        return ui_run(&opts) == EXIT_OK ? EXIT_OK : cli_fail();
     }
     return cli_main(argc, argv);
 }
