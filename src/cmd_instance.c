@@ -622,12 +622,41 @@ static const char *event_name(enum backend_event e)
 
 /* Write end of the pipe that wakes the main thread when the connection is lost. */
 static int events_lost_fd = -1;
+/* Instances seen paused, touched only on the backend's event thread. */
+static struct strv events_paused;
+
+/*
+ * libvirt starts a domain paused and resumes it, so every start also sends a
+ * "resumed" event, with the same detail as a real resume. Only a resume of an
+ * instance seen paused is printed.
+ * NOTE: an instance paused before kiln events began has its resume dropped.
+ */
+static bool event_shown(const char *name, enum backend_event event)
+{
+    if (!name)
+        return true;
+    if (event == EVENT_PAUSED && !strv_contains(&events_paused, name))
+        strv_push(&events_paused, name);
+    if (event != EVENT_RESUMED)
+        return true;
+    for (size_t i = 0; i < events_paused.len; i++) {
+        if (strcmp(events_paused.items[i], name) == 0) {
+            free(events_paused.items[i]);
+            events_paused.items[i] = events_paused.items[--events_paused.len];
+            events_paused.items[events_paused.len] = NULL;
+            return true;
+        }
+    }
+    return false;
+}
 
 static void on_event(void *ctx, const char *name, enum backend_event event)
 {
     char when[40];
     bool json = *(bool *)ctx;
 
+    if (!event_shown(name, event))
+        return;
     time_rfc3339((long long)time_now(), when, sizeof(when));
     if (json) {
         json_t *obj = json_pack("{s:s, s:o, s:s}", "time", when, "name", name ? json_string(name) : json_null(),
@@ -676,6 +705,7 @@ static int cmd_events(struct cli_args *args)
         break;
     }
     connect_ops->events_stop(b);
+    strv_free(&events_paused);
 
 cleanup:
     connect_close(b);
