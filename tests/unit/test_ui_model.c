@@ -96,6 +96,31 @@ static void model_keeps_history_and_marks(void **state)
     model_free(&m);
 }
 
+/* libvirt reports a shut-off domain's configured size as its memory: the row shows none. */
+static void model_stopped_uses_no_memory(void **state)
+{
+    static const char *const names[] = { "a", NULL };
+    struct model m = { 0 };
+    size_t n;
+    struct instance *list = make_list(names, "x:latest", &n);
+    struct instance_stats s[2];
+
+    (void)state;
+    model_set_instances(&m, list, n);
+    s[0] = sample("a", 10, 0);
+    s[0].mem_kib = 150 * 1024;
+    model_apply_stats(&m, &s[0], 1);
+    assert_int_equal(model_find_instance(&m, "a")->mem_kib, 150 * 1024);
+
+    s[1] = sample("a", 11, 0);
+    s[1].state = INSTANCE_EXITED;
+    s[1].mem_kib = 96 * 1024;
+    model_apply_stats(&m, &s[1], 1);
+    assert_int_equal(model_find_instance(&m, "a")->mem_kib, 0);
+    assert_true(model_find_instance(&m, "a")->cpu_percent < 0);
+    model_free(&m);
+}
+
 static void model_ignores_unknown_stats(void **state)
 {
     static const char *const names[] = { "a", NULL };
@@ -174,6 +199,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_sorts_and_finds),
         cmocka_unit_test(model_keeps_history_and_marks),
+        cmocka_unit_test(model_stopped_uses_no_memory),
         cmocka_unit_test(model_ignores_unknown_stats),
         cmocka_unit_test(model_counts_image_users),
         cmocka_unit_test(model_empty_lists),
