@@ -7,9 +7,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
 kiln_test_setup || exit 1
 work=$(mktemp -d)
+# Names carry this shell's PID, so two runs of this script at once do not collide.
+p=itest$$
 cleanup() {
-    for n in itest-web itest-redis itest-fg itest-ev; do "$KILN" rm -f "$n" >/dev/null 2>&1; done
-    "$KILN" volume rm itest-redis-data >/dev/null 2>&1
+    for n in "$p-web" "$p-redis" "$p-fg" "$p-crash"; do "$KILN" rm -f "$n" >/dev/null 2>&1; done
+    "$KILN" volume rm "$p-redis-data" >/dev/null 2>&1
+    "$KILN" rmi "$p-hello" >/dev/null 2>&1
     [ -n "${events_pid:-}" ] && kill "$events_pid" 2>/dev/null
     rm -rf "$work"
     kiln_test_teardown
@@ -19,6 +22,8 @@ trap cleanup EXIT
 for example in hello http-c redis crash; do
     "$KILN" build -q -t "$example" "$top/examples/$example" >/dev/null || { not_ok "build $example"; exit 1; }
 done
+# An image of this run's own, so the leak test can count its instances (named IMAGE-xxxxxx).
+"$KILN" build -q -t "$p-hello" "$top/examples/hello" >/dev/null || { not_ok "build $p-hello"; exit 1; }
 
 # http_get PORT: prints the response body from 127.0.0.1:PORT, waiting up to 120 s for the server.
 http_get() {
@@ -84,41 +89,41 @@ check "-e overrides --env-file" [ "$rc" -eq 4 ]
 check "--env-file sets the environment" grep -qx "from the env file from a kiln unikernel" "$work/out"
 
 # ---- an app killed by a signal ----
-"$KILN" run --name itest-crash crash >"$work/out" 2>"$work/err"
+"$KILN" run --name $p-crash crash >"$work/out" 2>"$work/err"
 rc=$?
 check "a signal gives 128 + signal (SIGABRT: 134)" [ "$rc" -eq 134 ]
 check "crash prints its line first" grep -qx "crash: about to abort" "$work/out"
-status=$(ps_status itest-crash)
+status=$(ps_status $p-crash)
 case "$status" in
 "Exited (134, SIGABRT)"*) ok "ps names the signal" ;;
 *) not_ok "ps names the signal: '$status'" ;;
 esac
-"$KILN" rm itest-crash >/dev/null
-check "rm of an exited instance" instance_gone itest-crash
+"$KILN" rm $p-crash >/dev/null
+check "rm of an exited instance" instance_gone $p-crash
 
 # ---- HTTP server: published port, logs, stop, start, kill, rm ----
 events_out="$work/events"
 "$KILN" events >"$events_out" 2>&1 &
 events_pid=$!
 port=$(free_port)
-"$KILN" run -d --name itest-web -p "$port:80" http-c >"$work/out" 2>"$work/err"
-check "run -d prints the name" grep -qx itest-web "$work/out"
+"$KILN" run -d --name $p-web -p "$port:80" http-c >"$work/out" 2>"$work/err"
+check "run -d prints the name" grep -qx $p-web "$work/out"
 body=$(http_get "$port")
 case "$body" in
 *"Hello from kiln's HTTP example"*) ok "published port answers on 127.0.0.1" ;;
 *) not_ok "published port answers on 127.0.0.1: '$body'" ;;
 esac
-check "ps lists the running instance" sh -c "'$KILN' ps | grep -q '^itest-web .*Up .*127.0.0.1:$port->80/tcp'"
-check "ps -q prints the name" sh -c "'$KILN' ps -q | grep -qx itest-web"
-check "inspect finds the instance" sh -c "'$KILN' inspect itest-web | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(d[\"type\"] != \"instance\" or d[\"ports\"][0][\"host_port\"] != $port)'"
+check "ps lists the running instance" sh -c "'$KILN' ps | grep -q '^$p-web .*Up .*127.0.0.1:$port->80/tcp'"
+check "ps -q prints the name" sh -c "'$KILN' ps -q | grep -qx $p-web"
+check "inspect finds the instance" sh -c "'$KILN' inspect $p-web | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(d[\"type\"] != \"instance\" or d[\"ports\"][0][\"host_port\"] != $port)'"
 "$KILN" stats --no-stream --format json >"$work/stats" 2>&1
 check "stats --no-stream reports the instance" python3 -c 'import json, sys
-d = [s for s in json.load(open(sys.argv[1])) if s["name"] == "itest-web"]
-sys.exit(not d or d[0]["vm_memory_bytes"] <= 0 or d[0]["cpu_percent"] < 0)' "$work/stats"
-check "stats table has a row" sh -c "'$KILN' stats --no-stream | grep -q '^itest-web '"
+d = [s for s in json.load(open(sys.argv[1])) if s["name"] == sys.argv[2]]
+sys.exit(not d or d[0]["vm_memory_bytes"] <= 0 or d[0]["cpu_percent"] < 0)' "$work/stats" "$p-web"
+check "stats table has a row" sh -c "'$KILN' stats --no-stream | grep -q '^$p-web '"
 
 # The console: a request made while attached shows up in its output.
-timeout 60 "$KILN" console itest-web </dev/null >"$work/console" 2>"$work/console.err" &
+timeout 60 "$KILN" console $p-web </dev/null >"$work/console" 2>"$work/console.err" &
 console_pid=$!
 sleep 2
 http_get "$port" >/dev/null
@@ -127,49 +132,49 @@ kill "$console_pid" 2>/dev/null
 wait "$console_pid" 2>/dev/null
 check "console says how to detach" grep -q "Ctrl-]" "$work/console.err"
 
-timeout 300 "$KILN" logs -f itest-web >"$work/follow" 2>&1 &
+timeout 300 "$KILN" logs -f $p-web >"$work/follow" 2>&1 &
 follow_pid=$!
 sleep 1
-"$KILN" stop itest-web >/dev/null
+"$KILN" stop $p-web >/dev/null
 wait "$follow_pid"
 rc=$?
 check "logs -f ends when the instance stops" [ "$rc" -eq 0 ]
 check "logs -f streams the goodbye line" grep -q "goodbye" "$work/follow"
-check "stop lets the app say goodbye" sh -c "'$KILN' logs itest-web | grep -q 'got SIGTERM after 2 requests, goodbye'"
-check "logs --tail 1 prints the last line" sh -c "[ \"\$('$KILN' logs --tail 1 itest-web)\" = 'http-c: got SIGTERM after 2 requests, goodbye' ]"
-status=$(ps_status itest-web)
+check "stop lets the app say goodbye" sh -c "'$KILN' logs $p-web | grep -q 'got SIGTERM after 2 requests, goodbye'"
+check "logs --tail 1 prints the last line" sh -c "[ \"\$('$KILN' logs --tail 1 $p-web)\" = 'http-c: got SIGTERM after 2 requests, goodbye' ]"
+status=$(ps_status $p-web)
 case "$status" in
 "Exited (0)"*) ok "ps shows exit status 0 after stop" ;;
 *) not_ok "ps shows exit status 0 after stop: '$status'" ;;
 esac
 check "stopped instance closes its port" port_closed "$port"
 
-"$KILN" start itest-web >/dev/null
+"$KILN" start $p-web >/dev/null
 body=$(http_get "$port")
 case "$body" in
 *"request 1"*) ok "start runs the instance again" ;;
 *) not_ok "start runs the instance again: '$body'" ;;
 esac
-"$KILN" kill itest-web >/dev/null
-status=$(ps_status itest-web)
+"$KILN" kill $p-web >/dev/null
+status=$(ps_status $p-web)
 case "$status" in
 "Exited (137, SIGKILL)"*) ok "ps shows a killed instance" ;;
 *) not_ok "ps shows a killed instance: '$status'" ;;
 esac
-"$KILN" rm itest-web >"$work/out"
-check "rm prints the name" grep -qx itest-web "$work/out"
-check "rm leaves no domain and no files" instance_gone itest-web
+"$KILN" rm $p-web >"$work/out"
+check "rm prints the name" grep -qx $p-web "$work/out"
+check "rm leaves no domain and no files" instance_gone $p-web
 check "rm leaves no forwarded port" port_closed "$port"
 sleep 1
 kill "$events_pid" 2>/dev/null
 events_pid=
-check "events reported the start" grep -q " itest-web started" "$events_out"
-check "events reported the stop" grep -q " itest-web stopped" "$events_out"
-check "events reported the removal" grep -q " itest-web removed" "$events_out"
+check "events reported the start" grep -q " $p-web started" "$events_out"
+check "events reported the stop" grep -q " $p-web stopped" "$events_out"
+check "events reported the removal" grep -q " $p-web removed" "$events_out"
 
 # ---- Ctrl-C in the foreground stops the VM gracefully ----
 port=$(free_port)
-"$KILN" run --rm --name itest-fg -p "$port:80" http-c >"$work/fg" 2>"$work/fg.err" &
+"$KILN" run --rm --name $p-fg -p "$port:80" http-c >"$work/fg" 2>"$work/fg.err" &
 fg_pid=$!
 http_get "$port" >/dev/null
 kill -INT "$fg_pid"
@@ -177,39 +182,39 @@ wait "$fg_pid"
 rc=$?
 check "Ctrl-C: the app exits 0 after SIGTERM" [ "$rc" -eq 0 ]
 check "Ctrl-C: the goodbye line is streamed" grep -q "goodbye" "$work/fg"
-check "Ctrl-C with --rm leaves nothing" instance_gone itest-fg
+check "Ctrl-C with --rm leaves nothing" instance_gone $p-fg
 
 # ---- redis with /data on a volume survives stop and start ----
-"$KILN" volume create --size 64M itest-redis-data >/dev/null
-check "volume ls lists the volume" sh -c "'$KILN' volume ls | grep -q '^itest-redis-data '"
+"$KILN" volume create --size 64M $p-redis-data >/dev/null
+check "volume ls lists the volume" sh -c "'$KILN' volume ls | grep -q '^$p-redis-data '"
 port=$(free_port)
-"$KILN" run -d --name itest-redis -p "$port:6379" -v itest-redis-data:/data redis >/dev/null
+"$KILN" run -d --name $p-redis -p "$port:6379" -v $p-redis-data:/data redis >/dev/null
 i=0
 until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || [ $i -gt 120 ]; do i=$((i + 1)); sleep 1; done
 check "redis answers PONG" [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]
 redis-cli -p "$port" set kiln-key "kept across a restart" >/dev/null
-check "volume ls shows the user" sh -c "'$KILN' volume ls | grep -q 'itest-redis (running)'"
-"$KILN" stop itest-redis >/dev/null
-"$KILN" start itest-redis >/dev/null
+check "volume ls shows the user" sh -c "'$KILN' volume ls | grep -q '$p-redis (running)'"
+"$KILN" stop $p-redis >/dev/null
+"$KILN" start $p-redis >/dev/null
 i=0
 until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || [ $i -gt 120 ]; do i=$((i + 1)); sleep 1; done
 check "key survives stop and start on a volume" \
     [ "$(redis-cli -p "$port" get kiln-key 2>/dev/null)" = "kept across a restart" ]
-"$KILN" rm -f itest-redis >/dev/null
-check "rm -f of a running instance" instance_gone itest-redis
-check "volume rm after its instance is gone" "$KILN" volume rm itest-redis-data
+"$KILN" rm -f $p-redis >/dev/null
+check "rm -f of a running instance" instance_gone $p-redis
+check "volume rm after its instance is gone" sh -c "'$KILN' volume rm $p-redis-data >/dev/null"
 
 # ---- many runs leave nothing behind ----
 runs=${KILN_TEST_RUNS:-20}
-before=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c '^hello-')
+before=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c "^$p-hello-")
 failed_runs=0
 i=0
 while [ $i -lt "$runs" ]; do
-    "$KILN" run --rm hello >"$work/out" 2>&1 && grep -q "from a kiln unikernel" "$work/out" ||
+    "$KILN" run --rm "$p-hello" >"$work/out" 2>&1 && grep -q "from a kiln unikernel" "$work/out" ||
         failed_runs=$((failed_runs + 1))
     i=$((i + 1))
 done
-after=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c '^hello-')
+after=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c "^$p-hello-")
 check "$runs runs of run --rm all succeed" [ "$failed_runs" -eq 0 ]
 check "$runs runs of run --rm leave no domain" [ "$after" -eq "$before" ]
 exit 0
