@@ -84,6 +84,13 @@ int cli_fail(void)
     return err_is_usage() ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
+void cli_progress_line(void *ctx, const char *message)
+{
+    (void)ctx;
+    printf("=> %s\n", message);
+    fflush(stdout);
+}
+
 /* ---- help ---- */
 
 static void print_options(FILE *out, const struct cli_option *options)

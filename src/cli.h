@@ -48,6 +48,8 @@ const struct strv *cli_get_all(const struct cli_args *args, const char *name);
 bool cli_flag(const struct cli_args *args, const char *name);
 /* Sets a usage error "kiln VERB: MESSAGE; see kiln VERB --help" and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_args *args, const char *fmt, ...) KILN_PRINTF(2, 3);
+/* A progress callback (struct progress) printing one "=> STEP" line per report. */
+void cli_progress_line(void *ctx, const char *message);
 /* Prints the error record as "kiln: MESSAGE" and returns 2 for usage errors, else 1. */
 int cli_fail(void);
 

@@ -7,20 +7,13 @@
 #include "cli.h"
 #include "store.h"
 
-static void print_step(void *ctx, const char *message)
-{
-    (void)ctx;
-    printf("=> %s\n", message);
-    fflush(stdout);
-}
-
 static int cmd_build(struct cli_args *args)
 {
     struct build_options opts = {
         .dir = args->argc > 0 ? args->argv[0] : ".",
         .ref = cli_get(args, "tag"),
         .no_cache = cli_flag(args, "no-cache"),
-        .progress = {cli_flag(args, "quiet") ? NULL : print_step, NULL},
+        .progress = {cli_flag(args, "quiet") ? NULL : cli_progress_line, NULL},
     };
     struct image img = {0};
     char initrd[32], total[32];

@@ -6,13 +6,6 @@
 #include "cli.h"
 #include "store.h"
 
-static void print_step(void *ctx, const char *message)
-{
-    (void)ctx;
-    printf("=> %s\n", message);
-    fflush(stdout);
-}
-
 static int cmd_kernel_ls(struct cli_args *args)
 {
     struct kernel *list = NULL;
@@ -30,7 +23,7 @@ static int cmd_kernel_ls(struct cli_args *args)
 
 static int cmd_kernel_fetch(struct cli_args *args)
 {
-    struct progress progress = {print_step, NULL};
+    struct progress progress = {cli_progress_line, NULL};
     struct kernel k = {0};
 
     (void)args;
