@@ -547,8 +547,14 @@ static int gather_modules(struct build *b)
     size_t prefix;
     int rc;
 
-    if (!b->kernel.modules_dir)
-        return 0;
+    if (!b->kernel.modules_dir) {
+        if (b->m.kernel_modules.len == 0)
+            return 0;
+        err_set("%s: kernel_modules needs the kernel's modules; set modules: to its lib/modules/VERSION "
+                "directory", b->m.path);
+        err_set_usage();
+        return -1;
+    }
     for (size_t i = 0; i < ARRAY_SIZE(base_features); i++) {
         const char *const *list = modules_for_feature(base_features[i]);
 
