@@ -96,7 +96,11 @@ int paint_width(const char *text)
     return cols;
 }
 
-/* Converts up to WIDTH columns of TEXT into OUT (at most MAX wide characters); returns the columns. */
+/*
+ * Converts up to WIDTH columns of TEXT into OUT (at most MAX wide characters);
+ * returns the columns. Text that does not fit ends in an ellipsis ("~" without
+ * UTF-8), so a cut value such as "web:late" is not read as a whole one.
+ */
 static int clip_text(const char *text, int width, wchar_t *out, size_t max, size_t *count)
 {
     mbstate_t st;
@@ -120,8 +124,19 @@ static int clip_text(const char *text, int width, wchar_t *out, size_t max, size
         int w = wcwidth(wc);
         if (w < 0)
             w = 1, wc = L'?';
-        if (cols + w > width)
+        if (cols + w > width) {
+            /* Make room for the one-column mark, dropping wide characters as needed. */
+            while (k > 0 && cols + 1 > width) {
+                int dropped = wcwidth(out[--k]);
+
+                cols -= dropped > 0 ? dropped : 0;
+            }
+            if (cols + 1 <= width) {
+                out[k++] = paint_utf8() ? L'\u2026' : L'~';
+                cols++;
+            }
             break;
+        }
         out[k++] = wc;
         cols += w;
         text += n;
