@@ -32,6 +32,8 @@
 #define RUN_STATE_EVERY 10
 /* After the domain stopped, how long to wait for virtlogd to write the last bytes (ms). */
 #define RUN_DRAIN_MS 1000
+/* How long a foreground run tries to reconnect after libvirtd went away (s). */
+#define RUN_RECONNECT_S 30
 
 extern char **environ;
 
@@ -215,15 +217,20 @@ cleanup:
     return rc;
 }
 
-/* Removes what a failed create left behind (a defined domain that did not start). */
-static void create_undo(struct backend *b, const char *name)
+/*
+ * Removes what a failed create left behind: the backend keeps a domain that was
+ * defined but did not start. A domain that started, or was created before
+ * SINCE, belongs to a concurrent kiln run of the same name and stays.
+ */
+static void create_undo(struct backend *b, const char *name, long long since)
 {
     char msg[1024];
     struct instance inst;
 
     snprintf(msg, sizeof(msg), "%s", err_msg());
     if (connect_ops->lookup(b, name, &inst) == 0) {
-        if (connect_ops->remove(b, name, true) < 0)
+        if (inst.state == INSTANCE_CREATED && inst.started == 0 && inst.created >= since &&
+            connect_ops->remove(b, name, true) < 0)
             log_debug("cannot remove the half-made instance %s: %s", name, err_msg());
         instance_free(&inst);
     }
@@ -323,14 +330,34 @@ static bool state_active(enum instance_state s)
 }
 
 /*
+ * Reopens *B when its connection was lost (a restarted libvirtd keeps running
+ * its domains), trying for RUN_RECONNECT_S seconds. Returns true when connected.
+ */
+static bool connection_ensure(struct backend **b, const char *uri)
+{
+    if (*b && connect_ops->alive(*b))
+        return true;
+    for (int i = 0; i < RUN_RECONNECT_S * 2; i++) {
+        connect_close(*b);
+        *b = connect_open(uri);
+        if (*b) {
+            log_debug("reconnected to libvirt");
+            return true;
+        }
+        usleep(500 * 1000);
+    }
+    return false;
+}
+
+/*
  * Streams the console log of NAME until the domain stops. Returns the app's
  * exit status, or -1 with the error record set when it is not known. URI is
  * the connection's URI: a second Ctrl-C opens a second connection with it.
  */
-static int run_foreground(struct backend *b, const char *uri, const char *name, int sigfd)
+static int run_foreground(struct backend **b, const char *uri, const char *name, int sigfd)
 {
     struct runopts_filter filter;
-    struct stopper stopper = {.b = b, .name = name};
+    struct stopper stopper = {.name = name};
     struct instance inst;
     long long offset = 0;
     char *log_path = NULL;
@@ -340,7 +367,7 @@ static int run_foreground(struct backend *b, const char *uri, const char *name, 
     size_t len;
 
     runopts_filter_init(&filter);
-    if (connect_ops->lookup(b, name, &inst) < 0)
+    if (connect_ops->lookup(*b, name, &inst) < 0)
         return -1;
     log_path = inst.log_path ? xstrdup(inst.log_path) : NULL;
     instance_free(&inst);
@@ -355,6 +382,7 @@ static int run_foreground(struct backend *b, const char *uri, const char *name, 
                 interrupts++;
                 if (interrupts == 1) {
                     fprintf(stderr, "kiln: stopping %s (Ctrl-C again destroys it at once)\n", name);
+                    stopper.b = *b;
                     stopper.started = pthread_create(&stopper.thread, NULL, stopper_run, &stopper) == 0;
                 } else if (interrupts == 2) {
                     /* The stop thread uses the connection, so the kill goes through a second one. */
@@ -375,7 +403,9 @@ static int run_foreground(struct backend *b, const char *uri, const char *name, 
             continue;
         if (++tick % RUN_STATE_EVERY != 0 && !stopper.started)
             continue;
-        if (connect_ops->lookup(b, name, &inst) < 0) {
+        if (connect_ops->lookup(*b, name, &inst) < 0) {
+            if (!stopper.started && !connect_ops->alive(*b) && connection_ensure(b, uri))
+                continue;
             running = false;
             break;
         }
@@ -401,7 +431,7 @@ static int run_foreground(struct backend *b, const char *uri, const char *name, 
     write_all(STDOUT_FILENO, out, len);
 
     status = runopts_exit_status(filter.exit_code, filter.exit_signal);
-    if (status < 0 && connect_ops->lookup(b, name, &inst) == 0) {
+    if (status < 0 && connection_ensure(b, uri) && connect_ops->lookup(*b, name, &inst) == 0) {
         status = runopts_exit_status(inst.exit_code, inst.exit_signal);
         instance_free(&inst);
     }
@@ -439,6 +469,7 @@ static int cmd_run(struct cli_args *args)
     struct backend *b = NULL;
     bool detach = cli_flag(args, "detach"), remove = cli_flag(args, "rm");
     sigset_t old;
+    long long since;
     int sigfd = -1, status = EXIT_RUNTIME;
 
     if (request_parse(args, &r) < 0) {
@@ -472,8 +503,9 @@ static int cmd_run(struct cli_args *args)
     spec.network = cli_get(args, "network");
     spec.auto_remove = remove;
     spec.start = true;
+    since = (long long)time_now();
     if (connect_ops->create(b, &spec) < 0) {
-        create_undo(b, r.name);
+        create_undo(b, r.name, since);
         goto fail;
     }
 
@@ -484,13 +516,13 @@ static int cmd_run(struct cli_args *args)
         status = EXIT_OK;
         goto cleanup;
     }
-    status = run_foreground(b, args->connect, r.name, sigfd);
+    status = run_foreground(&b, args->connect, r.name, sigfd);
     if (status < 0) {
         cli_fail();
         status = EXIT_RUNTIME;
     }
-    if (remove && connect_ops->remove(b, r.name, true) < 0)
-        fprintf(stderr, "kiln: cannot remove %s: %s\n", r.name, err_msg());
+    if (remove && (!connection_ensure(&b, args->connect) || connect_ops->remove(b, r.name, true) < 0))
+        fprintf(stderr, "kiln: cannot remove %s: %s; remove it with kiln rm -f %s\n", r.name, err_msg(), r.name);
     goto cleanup;
 
 fail:

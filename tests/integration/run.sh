@@ -127,7 +127,7 @@ timeout 60 "$KILN" console $p-web </dev/null >"$work/console" 2>"$work/console.e
 console_pid=$!
 sleep 2
 http_get "$port" >/dev/null
-check "console shows live output" wait_for "$work/console" "request 2: GET / HTTP" 30
+check "console shows live output" wait_for "$work/console" "request [0-9]*: GET / HTTP" 30
 kill "$console_pid" 2>/dev/null
 wait "$console_pid" 2>/dev/null
 check "console says how to detach" grep -q "Ctrl-]" "$work/console.err"
@@ -140,8 +140,9 @@ wait "$follow_pid"
 rc=$?
 check "logs -f ends when the instance stops" [ "$rc" -eq 0 ]
 check "logs -f streams the goodbye line" grep -q "goodbye" "$work/follow"
-check "stop lets the app say goodbye" sh -c "'$KILN' logs $p-web | grep -q 'got SIGTERM after 2 requests, goodbye'"
-check "logs --tail 1 prints the last line" sh -c "[ \"\$('$KILN' logs --tail 1 $p-web)\" = 'http-c: got SIGTERM after 2 requests, goodbye' ]"
+check "logs --tail 1 prints one line" [ "$("$KILN" logs --tail 1 "$p-web" | wc -l)" -eq 1 ]
+check "stop lets the app say goodbye" sh -c "'$KILN' logs $p-web | grep -q 'got SIGTERM after [0-9]* requests, goodbye'"
+check "logs --tail 1 prints the last line" sh -c "'$KILN' logs --tail 1 $p-web | grep -qx 'http-c: got SIGTERM after [0-9]* requests, goodbye'"
 status=$(ps_status $p-web)
 case "$status" in
 "Exited (0)"*) ok "ps shows exit status 0 after stop" ;;
@@ -210,11 +211,14 @@ before=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c "^$p-hello-")
 failed_runs=0
 i=0
 while [ $i -lt "$runs" ]; do
-    "$KILN" run --rm "$p-hello" >"$work/out" 2>&1 && grep -q "from a kiln unikernel" "$work/out" ||
+    if ! "$KILN" run --rm "$p-hello" >"$work/out" 2>&1 || ! grep -q "from a kiln unikernel" "$work/out"; then
+        [ "$failed_runs" -eq 0 ] && cp "$work/out" "$work/first-failure"
         failed_runs=$((failed_runs + 1))
+    fi
     i=$((i + 1))
 done
 after=$(virsh -q -c "$KILN_CONNECT" list --all --name | grep -c "^$p-hello-")
 check "$runs runs of run --rm all succeed" [ "$failed_runs" -eq 0 ]
+[ -f "$work/first-failure" ] && sed 's/^/    /' "$work/first-failure"
 check "$runs runs of run --rm leave no domain" [ "$after" -eq "$before" ]
 exit 0
