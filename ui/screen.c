@@ -350,6 +350,7 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         dash_rebuild_views(d);
         break;
     case MSG_STATS:
+        log_debug("stats sample of %zu instances", m->n_stats);
         model_apply_stats(&d->model, m->stats, m->n_stats);
         if (d->iview.sort != ICOL_NAME)
             dash_rebuild_views(d);
@@ -558,9 +559,24 @@ static int ms_to_next_second(void)
     return (int)(1000 - ts.tv_nsec / 1000000) + 1;
 }
 
+/*
+ * Logs how long after it was read KEY's effect reached the terminal. The time
+ * covers handling, drawing and curses' refresh, not the terminal's own delay;
+ * tests/bench/dashboard.sh reads these lines.
+ */
+static void log_key_latency(int key, double read_at)
+{
+    char name[16];
+
+    keys_name(key, name, sizeof(name));
+    log_debug("key %s drawn %.3f ms after it was read", name, (time_now() - read_at) * 1000.0);
+}
+
 static void main_loop(struct dash *d)
 {
     time_t drawn_at = 0;
+    double key_read_at = 0; /* when the first key since the last redraw was read, 0: none */
+    int first_key = 0;
 
     while (!d->quit) {
         struct pollfd fds[3] = {
@@ -579,6 +595,9 @@ static void main_loop(struct dash *d)
             draw_screen(d);
             d->dirty = false;
             drawn_at = time(NULL);
+            if (key_read_at > 0)
+                log_key_latency(first_key, key_read_at);
+            key_read_at = 0;
         }
         if (poll(fds, 3, ms_to_next_second()) < 0 && errno != EINTR)
             break;
@@ -586,8 +605,15 @@ static void main_loop(struct dash *d)
             handle_signals(d);
         if (fds[1].revents & POLLIN)
             dash_drain_messages(d);
-        while (!d->quit && (key = getch()) != ERR)
+        while (!d->quit && (key = getch()) != ERR) {
+            if (key_read_at == 0 && key != KEY_MOUSE && key != KEY_RESIZE) {
+                key_read_at = time_now();
+                first_key = key;
+            }
             handle_key(d, key);
+        }
+        if (!d->dirty)
+            key_read_at = 0; /* the keys changed nothing on the screen */
         if (d->status[0] && time_now() > d->status_until && !d->conn_error) {
             d->status[0] = '\0';
             d->dirty = true;
