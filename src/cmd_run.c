@@ -27,7 +27,7 @@
 
 /* Seconds kiln-init gives the app between SIGTERM and destruction when Ctrl-C stops a foreground run. */
 #define RUN_STOP_TIMEOUT 10
-/* How often the log is read (ms) and the domain state checked (reads). */
+/* The log is read every RUN_POLL_MS ms, and the domain state is checked every RUN_STATE_EVERY reads. */
 #define RUN_POLL_MS 50
 #define RUN_STATE_EVERY 10
 /* After the domain stopped, how long to wait for virtlogd to write the last bytes (ms). */
