@@ -560,9 +560,9 @@ static int ms_to_next_second(void)
 }
 
 /*
- * Logs how long after it was read KEY's effect reached the terminal. The time
- * covers handling, drawing and curses' refresh, not the terminal's own delay;
- * tests/bench/dashboard.sh reads these lines.
+ * Logs how long after KEY was read its effect was written to the terminal. The
+ * time covers handling, drawing and curses' refresh, not the terminal's own
+ * delay. tests/bench/dashboard.sh reads these lines.
  */
 static void log_key_latency(int key, double read_at)
 {
