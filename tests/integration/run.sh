@@ -10,10 +10,10 @@ work=$(mktemp -d)
 # Names carry this shell's PID, so two runs of this script at once do not collide.
 p=itest$$
 cleanup() {
-    for n in "$p-web" "$p-redis" "$p-fg" "$p-crash"; do "$KILN" rm -f "$n" >/dev/null 2>&1; done
+    for n in "$p-web" "$p-redis" "$p-fg" "$p-crash" "$p-auto"; do "$KILN" rm -f "$n" >/dev/null 2>&1; done
     "$KILN" volume rm "$p-redis-data" >/dev/null 2>&1
     "$KILN" rmi "$p-hello" >/dev/null 2>&1
-    [ -n "${events_pid:-}" ] && kill "$events_pid" 2>/dev/null
+    [ -n "${events_pid:-}" ] && kill "$events_pid" "$events_json_pid" 2>/dev/null
     rm -rf "$work"
     kiln_test_teardown
 }
@@ -105,6 +105,8 @@ check "rm of an exited instance" instance_gone $p-crash
 events_out="$work/events"
 "$KILN" events >"$events_out" 2>&1 &
 events_pid=$!
+"$KILN" events --format json >"$work/events.json" 2>&1 &
+events_json_pid=$!
 port=$(free_port)
 "$KILN" run -d --name $p-web -p "$port:80" http-c >"$work/out" 2>"$work/err"
 check "run -d prints the name" grep -qx $p-web "$work/out"
@@ -121,6 +123,8 @@ check "stats --no-stream reports the instance" python3 -c 'import json, sys
 d = [s for s in json.load(open(sys.argv[1])) if s["name"] == sys.argv[2]]
 sys.exit(not d or d[0]["vm_memory_bytes"] <= 0 or d[0]["cpu_percent"] < 0)' "$work/stats" "$p-web"
 check "stats table has a row" sh -c "'$KILN' stats --no-stream | grep -q '^$p-web '"
+timeout -s INT 4 "$KILN" stats >"$work/stats.stream" 2>&1
+check "stats streams a table per second" [ "$(grep -c "^$p-web " "$work/stats.stream")" -ge 2 ]
 
 # The console: a request made while attached shows up in its output.
 timeout 60 "$KILN" console $p-web </dev/null >"$work/console" 2>"$work/console.err" &
@@ -156,6 +160,13 @@ case "$body" in
 *"request 1"*) ok "start runs the instance again" ;;
 *) not_ok "start runs the instance again: '$body'" ;;
 esac
+"$KILN" restart -t 5 $p-web >"$work/out"
+check "restart prints the name" grep -qx "$p-web" "$work/out"
+body=$(http_get "$port")
+case "$body" in
+*"request 1"*) ok "restart runs a fresh app" ;;
+*) not_ok "restart runs a fresh app: '$body'" ;;
+esac
 "$KILN" kill $p-web >/dev/null
 status=$(ps_status $p-web)
 case "$status" in
@@ -167,11 +178,21 @@ check "rm prints the name" grep -qx $p-web "$work/out"
 check "rm leaves no domain and no files" instance_gone $p-web
 check "rm leaves no forwarded port" port_closed "$port"
 sleep 1
-kill "$events_pid" 2>/dev/null
+kill "$events_pid" "$events_json_pid" 2>/dev/null
 events_pid=
 check "events reported the start" grep -q " $p-web started" "$events_out"
 check "events reported the stop" grep -q " $p-web stopped" "$events_out"
 check "events reported the removal" grep -q " $p-web removed" "$events_out"
+check "events --format json prints objects" python3 -c 'import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+sys.exit(not any(e["name"] == sys.argv[2] and e["event"] == "started" for e in events))' "$work/events.json" "$p-web"
+check "events hide the resume of every start" sh -c "! grep -q ' $p-web resumed' '$events_out'"
+
+# ---- run -d --rm: a watcher removes the instance once it stops ----
+"$KILN" run -d --rm --name "$p-auto" "$p-hello" >/dev/null
+i=0
+until instance_gone "$p-auto" || [ $i -gt 60 ]; do i=$((i + 1)); sleep 1; done
+check "run -d --rm removes the instance after it ends" instance_gone "$p-auto"
 
 # ---- Ctrl-C in the foreground stops the VM gracefully ----
 port=$(free_port)
