@@ -131,6 +131,7 @@ struct dash {
     bool building;
     struct strv build_log;
     char *select_after_build;
+    char *select_after_run;  /* the instance the run dialog created, selected once it is listed */
 
     /* attach: set when the worker opened a console for full screen */
     int attach_fd;
@@ -163,6 +164,8 @@ void dash_cycle_sort(struct dash *d);
 void dash_remember_selection(struct dash *d);
 /* Selects image REF ("NAME:TAG") and focuses the images table. */
 void dash_select_image(struct dash *d, const char *ref);
+/* Selects instance NAME in the instances table, leaving the focus; false when it is not shown. */
+bool dash_select_instance(struct dash *d, const char *name);
 
 /* Drawing (draw.c) */
 void draw_screen(struct dash *d);

@@ -318,6 +318,8 @@ static void run_submit(struct dash *d)
     run.have_args = strcmp(g->fields[5].value, g->text) != 0;
 
     dash_status(d, ROLE_STATUS, "creating %s from %s", run.name, run.image_ref);
+    free(d->select_after_run);
+    d->select_after_run = xstrdup(run.name);
     worker_request_create(d->worker, &run);
     dialog_close(d);
     return;

@@ -41,6 +41,12 @@ void model_set_instances(struct model *m, struct instance *list, size_t n)
             rows[i] = *old;
             /* The emptied name sorts first; LIST is sorted, so later lookups still find theirs. */
             instance_free(&old->inst);
+            if (!rows_state_active(list[i].state)) {
+                /* Stopped since the last sample: its last figures no longer hold. */
+                rows[i].cpu_percent = rows[i].net_rx = rows[i].net_tx = -1;
+                rows[i].blk_rd = rows[i].blk_wr = -1;
+                rows[i].mem_kib = 0;
+            }
         } else {
             rows[i].cpu_percent = rows[i].net_rx = rows[i].net_tx = -1;
             rows[i].blk_rd = rows[i].blk_wr = -1;

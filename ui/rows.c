@@ -245,8 +245,7 @@ size_t rows_image_view(const struct image_row *rows, size_t n, const char *filte
 }
 
 /* Appends the current figures to the row's histories; an unknown CPU rate counts as 0. */
-/* True for the states in which the domain's QEMU process runs. */
-static bool instance_state_active(enum instance_state state)
+bool rows_state_active(enum instance_state state)
 {
     return state == INSTANCE_RUNNING || state == INSTANCE_PAUSED || state == INSTANCE_STOPPING;
 }
@@ -275,7 +274,7 @@ void rows_apply_stats(struct inst_row *row, const struct instance_stats *cur)
      * libvirt reports the configured size as balloon.current for a shut-off
      * domain, but no memory is in use: the table shows "-" for it.
      */
-    row->mem_kib = instance_state_active(cur->state) ? cur->mem_kib : 0;
+    row->mem_kib = rows_state_active(cur->state) ? cur->mem_kib : 0;
     row->mem_max_kib = cur->mem_max_kib;
     rows_history_push_sample(row);
 

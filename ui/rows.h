@@ -52,6 +52,9 @@ size_t rows_instance_view(const struct inst_row *rows, size_t n, const char *fil
 size_t rows_image_view(const struct image_row *rows, size_t n, const char *filter,
                        enum image_column col, bool descending, size_t *out);
 
+/* True for the states in which the domain's QEMU process runs (running, paused, stopping). */
+bool rows_state_active(enum instance_state state);
+
 /* Folds the sample CUR into ROW: rates against the previous sample and the histories. */
 void rows_apply_stats(struct inst_row *row, const struct instance_stats *cur);
 

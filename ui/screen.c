@@ -348,6 +348,12 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         m->instances = NULL;
         m->n_instances = 0;
         dash_rebuild_views(d);
+        if (d->select_after_run && model_find_instance(&d->model, d->select_after_run)) {
+            /* Once listed, it is selected unless the filter hides it. */
+            dash_select_instance(d, d->select_after_run);
+            free(d->select_after_run);
+            d->select_after_run = NULL;
+        }
         break;
     case MSG_STATS:
         log_debug("stats sample of %zu instances", m->n_stats);
@@ -378,6 +384,10 @@ static void handle_message(struct dash *d, struct worker_msg *m)
         dash_status(d, ROLE_STATUS, "%s", m->text);
         break;
     case MSG_FAILED:
+        if (m->name && d->select_after_run && strcmp(m->name, d->select_after_run) == 0) {
+            free(d->select_after_run);
+            d->select_after_run = NULL;
+        }
         dash_status(d, ROLE_ERROR, "%s", m->text);
         break;
     case MSG_PROGRESS:
@@ -638,6 +648,7 @@ static void dash_free(struct dash *d)
     free(d->iview.selected_name);
     free(d->mview.selected_name);
     free(d->select_after_build);
+    free(d->select_after_run);
     strv_free(&d->theme_names);
     strv_free(&d->build_log);
 }

@@ -147,6 +147,19 @@ void dash_cycle_sort(struct dash *d)
     dash_status(d, ROLE_STATUS, "%s sorted by %s", images ? "images" : "instances", cols[v->sort].title);
 }
 
+bool dash_select_instance(struct dash *d, const char *name)
+{
+    for (size_t i = 0; i < d->iview.count; i++) {
+        if (strcmp(instance_name_at(d, d->iview.index[i]), name) == 0) {
+            d->iview.selected = i;
+            dash_remember_selection(d);
+            d->dirty = true;
+            return true;
+        }
+    }
+    return false;
+}
+
 void dash_select_image(struct dash *d, const char *ref)
 {
     for (size_t i = 0; i < d->mview.count; i++) {

@@ -208,6 +208,7 @@ check "run dialog applies kiln run's floor" "invalid memory size '64': it must b
 keys C-u 1 2 8 Enter
 check "run creates the instance" "started hello-2 from hello:latest"
 check "new row appears" "Instances (5)"
+check "new instance selected" "> hello-2"
 keys Tab Tab
 
 # Space marks rows; kill acts on every marked row after one confirmation.

@@ -99,6 +99,7 @@ see "run dialog opens on F2" "Run trl-hello:latest"
 keys C-u t r l - h e l l o Enter
 see "hello run reported" "started trl-hello from trl-hello:latest" 30
 see_re "hello row shown" "trl-hello +trl-hello:latest +(running|exited)"
+see "new hello instance selected" "> trl-hello "
 see_re "hello exits 0" "trl-hello +trl-hello:latest +exited \(0\)" 60
 
 # ---- run the HTTP image from its menu (Enter, then Run) ----
@@ -112,6 +113,7 @@ see "run dialog offers the image's port" "80:80/tcp"
 keys C-u t r l - w e b Tab Tab Tab C-u "$port:80" Enter
 see "http run reported" "started trl-web from trl-http:latest" 30
 see_re "http row running" "trl-web +trl-http:latest +running"
+see "new http instance selected" "> trl-web "
 see "published port in the row" "$port->80/tcp"
 body=""
 i=0

@@ -112,6 +112,13 @@ static void model_stopped_uses_no_memory(void **state)
     model_apply_stats(&m, &s[0], 1);
     assert_int_equal(model_find_instance(&m, "a")->mem_kib, 150 * 1024);
 
+    /* A new list saying it exited clears the figures before the next sample arrives. */
+    list = make_list(names, "x:latest", &n);
+    list[0].state = INSTANCE_EXITED;
+    model_set_instances(&m, list, n);
+    assert_int_equal(model_find_instance(&m, "a")->mem_kib, 0);
+    assert_true(model_find_instance(&m, "a")->cpu_percent < 0);
+
     s[1] = sample("a", 11, 0);
     s[1].state = INSTANCE_EXITED;
     s[1].mem_kib = 96 * 1024;
