@@ -78,7 +78,7 @@ screen_gone_re() {
 }
 
 tmux new-session -d -s "$session" -x 120 -y 35 \
-    "env -i HOME=$tmp PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 KILN_STORE=$KILN_STORE KILN_DEBUG=$tmp/debug.log PS1='prompt\$ ' sh"
+    "env -i HOME=$tmp PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 KILN_STORE=$KILN_STORE KILN_DEBUG=$tmp/debug.log ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} PS1='prompt\$ ' sh"
 sleep 0.3
 keys "clear; '$KILN' -c '$KILN_CONNECT' dash" Enter
 
