@@ -32,79 +32,22 @@ trap 'exit 1' HUP INT PIPE TERM
 sh "$here/make-fixture" "$tmp"
 uri="test://$tmp/node.xml"
 
-screen() {
-    tmux capture-pane -t "$session" -p
-}
-
-# Waits up to 10 s for TEXT (a fixed string) on the screen.
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if screen | grep -qF -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# Waits up to 5 s for TEXT to leave the screen.
-wait_gone() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if ! screen | grep -qF -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    screen | sed 's/^/    | /'
-}
+. "$here/tmux-lib"
 
 check() { # NAME TEXT: passes when TEXT appears on the screen
-    if wait_for "$2"; then ok "$1"; else not_ok "$1 (expected '$2')"; fi
+    see "$1" "$2"
 }
 
 check_gone() { # NAME TEXT: passes when TEXT leaves the screen
-    if wait_gone "$2"; then ok "$1"; else not_ok "$1 (did not expect '$2')"; fi
+    not_see "$1" "$2"
 }
 
-keys() {
-    tmux send-keys -t "$session" "$@"
-}
-
-# Waits up to 10 s for kiln to exit, leaving the shell in the foreground.
-wait_shell() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if [ "$(tmux display-message -t "$session" -p '#{pane_current_command}')" = sh ]; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+ok() { tui_ok "$1"; }
+not_ok() { tui_not_ok "$1"; }
+wait_for() { screen_wait "$1"; }
 
 check_shell() { # NAME
     if wait_shell; then ok "$1"; else not_ok "$1 (kiln still running)"; fi
-}
-
-# Line N (1-based) of the screen.
-line() {
-    screen | sed -n "${1}p"
 }
 
 start_dash() {
