@@ -19,7 +19,7 @@ const struct layout_column layout_image_columns[MCOL_LAST] = {
     [MCOL_NAME]    = { "NAME:TAG", 16, 40, 1, false },
     [MCOL_SIZE]    = { "SIZE",      8, 10, 2, true },
     [MCOL_KERNEL]  = { "KERNEL",   12,  0, 4, false },
-    [MCOL_CREATED] = { "CREATED",  12, 16, 3, false },
+    [MCOL_CREATED] = { "CREATED",  12, 22, 3, false }, /* "Less than a second ago" */
     [MCOL_USED]    = { "USED BY",   7,  7, 5, true },
 };
 

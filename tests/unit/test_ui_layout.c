@@ -158,6 +158,16 @@ static void layout_instances_ports_readable_at_120(void **state)
     assert_true(out[ICOL_IMAGE].width >= 14);
 }
 
+static void layout_images_created_readable_at_120(void **state)
+{
+    struct layout_slot out[MCOL_LAST];
+
+    (void)state;
+    check_layout(layout_image_columns, MCOL_LAST, 118, out);
+    /* The longest age kiln writes, "Less than a second ago", is not cut. */
+    assert_true(out[MCOL_CREATED].width >= 22);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +179,7 @@ int main(void)
         cmocka_unit_test(layout_too_narrow_shows_nothing),
         cmocka_unit_test(layout_spare_shared_evenly),
         cmocka_unit_test(layout_instances_ports_readable_at_120),
+        cmocka_unit_test(layout_images_created_readable_at_120),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
