@@ -24,6 +24,8 @@
 #define STOP_TIMEOUT_DEFAULT 10
 #define FOLLOW_POLL_MS 100
 #define DETACH_KEY 0x1d /* Ctrl-] */
+/* How long kiln events tries to reconnect after the connection was lost (s). */
+#define EVENTS_RECONNECT_S 30
 
 static int format_json(struct cli_args *args, bool *json)
 {
@@ -674,10 +676,38 @@ static void on_event(void *ctx, const char *name, enum backend_event event)
         log_debug("cannot signal the lost connection: %s", strerror(errno));
 }
 
+/*
+ * Opens a new connection after the old one was lost (a restarted libvirtd keeps
+ * its domains) and subscribes again, trying for EVENTS_RECONNECT_S seconds or
+ * until a signal arrives on SIGFD. Returns 0 when subscribed again, 1 on a
+ * signal, -1 with the error record set. Events in the gap are not reported.
+ */
+static int events_reconnect(const char *uri, struct backend **b, bool *json, int sigfd)
+{
+    connect_ops->events_stop(*b);
+    connect_close(*b);
+    *b = NULL;
+    for (int i = 0; i < EVENTS_RECONNECT_S; i++) {
+        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+
+        if (poll(&pfd, 1, 1000) > 0)
+            return 1;
+        *b = connect_open(uri);
+        if (*b && connect_ops->events_start(*b, on_event, json) == 0) {
+            log_debug("reconnected to libvirt for events");
+            return 0;
+        }
+        connect_close(*b);
+        *b = NULL;
+    }
+    err_set("the connection to libvirt was lost and could not be opened again; is libvirtd running?");
+    return -1;
+}
+
 static int cmd_events(struct cli_args *args)
 {
     struct backend *b;
-    int lost[2], sigfd, rc = EXIT_OK;
+    int lost[2], sigfd, rc = EXIT_OK, again;
     bool json;
 
     if (format_json(args, &json) < 0)
@@ -695,16 +725,22 @@ static int cmd_events(struct cli_args *args)
     }
     for (;;) {
         struct pollfd pfds[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = lost[0], .events = POLLIN}};
+        char byte;
 
         if (poll(pfds, 2, -1) < 0 && errno == EINTR)
             continue;
-        if (pfds[1].revents) {
-            err_set("the connection to libvirt was lost; is libvirtd still running?");
+        if (!pfds[1].revents)
+            break;
+        if (read(lost[0], &byte, 1) < 0)
+            log_debug("cannot read the lost-connection pipe: %s", strerror(errno));
+        again = events_reconnect(args->connect, &b, &json, sigfd);
+        if (again < 0)
             rc = cli_fail();
-        }
-        break;
+        if (again != 0)
+            break;
     }
-    connect_ops->events_stop(b);
+    if (b)
+        connect_ops->events_stop(b);
     strv_free(&events_paused);
 
 cleanup:
