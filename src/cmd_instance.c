@@ -371,6 +371,12 @@ static int cmd_console(struct cli_args *args)
         }
     }
     console_restore();
+    if (!detached && !connect_ops->alive(b)) {
+        err_set("the connection to libvirt was lost; %s may still be running: attach again with kiln console %s",
+                name, name);
+        fputc('\n', stderr);
+        goto fail;
+    }
     fprintf(stderr, detached ? "\nDetached from %s.\n" : "\nConsole of %s closed (the VM stopped).\n", name);
     rc = EXIT_OK;
     goto cleanup;
