@@ -38,7 +38,7 @@ static int format_json(struct cli_args *args, bool *json)
         *json = true;
         return 0;
     }
-    cli_usage_error(args, "invalid format '%s': use table or json", format);
+    cli_usage_error(args, "invalid format '%s': use json, or table (also called text) for the default", format);
     return -1;
 }
 
