@@ -139,6 +139,15 @@ see "console shows the request" "GET /from-the-test HTTP"
 curl -s -m 5 "http://127.0.0.1:$port/second-request" >/dev/null 2>&1
 see "console shows new output live" "GET /second-request HTTP"
 
+# ---- full-screen console through libvirt's console stream ----
+keys a
+see "attach opens the full-screen console" "press Ctrl-] to return to the dashboard"
+curl -s -m 5 "http://127.0.0.1:$port/while-attached" >/dev/null 2>&1
+see "attached console shows new output" "GET /while-attached HTTP"
+keys C-]
+see "Ctrl-] returns to the dashboard" "back from the console of trl-web"
+see "dashboard redrawn after attach" "Console trl-web"
+
 # ---- stop from the instance's menu ----
 keys Enter
 see "instance menu opens" "Stop         F7, x"
