@@ -6,7 +6,7 @@
 const struct layout_column layout_instance_columns[ICOL_LAST] = {
     [ICOL_NAME]   = { "NAME",      12, 20, 1, false },
     [ICOL_IMAGE]  = { "IMAGE",     14, 24, 4, false },
-    [ICOL_STATE]  = { "STATE",     10, 14, 2, false },
+    [ICOL_STATE]  = { "STATE",     16, 16, 2, false }, /* "exited (SIGKILL)" */
     [ICOL_CPU]    = { "CPU %",     10, 16, 3, false },
     [ICOL_MEMORY] = { "MEMORY",     8,  9, 5, true },
     [ICOL_NET]    = { "NET RX/TX", 10, 15, 7, true },

@@ -22,8 +22,8 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 
 # Everything this test creates, removed by name on exit.
-instances="trl-hello trl-web"
-images="trl-hello trl-http trl-shell"
+instances="rt-hello rt-web"
+images="rt-hello rt-http rt-shell"
 tmp=$(mktemp -d /tmp/kiln-real.XXXXXX)
 chmod 755 "$tmp"
 
@@ -54,7 +54,7 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
 remove_test_objects
 
-for pair in trl-hello:hello trl-http:http-c; do
+for pair in rt-hello:hello rt-http:http-c; do
     if ! "$KILN" build -q -t "${pair%%:*}" "$top/examples/${pair#*:}" >"$tmp/build.log" 2>&1; then
         cat "$tmp/build.log"
         not_ok "build ${pair#*:}"
@@ -62,8 +62,8 @@ for pair in trl-hello:hello trl-http:http-c; do
     fi
 done
 # The build dialog's project: the shell example under a name no other test uses.
-cp -R "$top/examples/shell" "$tmp/trl-shell"
-sed -i 's/^name: shell$/name: trl-shell/' "$tmp/trl-shell/kiln.yaml"
+cp -R "$top/examples/shell" "$tmp/rt-shell"
+sed -i 's/^name: shell$/name: rt-shell/' "$tmp/rt-shell/kiln.yaml"
 port=$(free_port)
 
 # screen_gone_re REGEX: waits up to 10 s until no line matches REGEX.
@@ -87,33 +87,33 @@ see "header names the connection" "kiln  $KILN_CONNECT"
 # The first info call may probe KVM, which takes up to about 10 s.
 see "header shows the hypervisor" "kiln  $KILN_CONNECT  QEMU" 30
 see "function bar drawn" "F1Help F2Run F3Filter F4Build"
-keys / t r l - Enter
+keys / r t - Enter
 see "filter set" "Images (2 of"
-see "built images listed" "trl-http:latest"
+see "built images listed" "rt-http:latest"
 
 # ---- run the hello image with F2 ----
 keys Tab Home
-see "hello image selected" "> trl-hello:latest"
+see "hello image selected" "> rt-hello:latest"
 keys F2
-see "run dialog opens on F2" "Run trl-hello:latest"
-keys C-u t r l - h e l l o Enter
-see "hello run reported" "started trl-hello from trl-hello:latest" 30
-see_re "hello row shown" "trl-hello +trl-hello:latest +(running|exited)"
-see "new hello instance selected" "> trl-hello "
-see_re "hello exits 0" "trl-hello +trl-hello:latest +exited \(0\)" 60
+see "run dialog opens on F2" "Run rt-hello:latest"
+keys C-u r t - h e l l o Enter
+see "hello run reported" "started rt-hello from rt-hello:latest" 30
+see_re "hello row shown" "rt-hello +rt-hello:latest +(running|exited)"
+see "new hello instance selected" "> rt-hello "
+see_re "hello exits 0" "rt-hello +rt-hello:latest +exited \(0\)" 60
 
 # ---- run the HTTP image from its menu (Enter, then Run) ----
 keys Down
-see "http image selected" "> trl-http:latest"
+see "http image selected" "> rt-http:latest"
 keys Enter
 see "image menu opens" "Run          F2, r"
 keys Enter
-see "run dialog opens from the menu" "Run trl-http:latest"
+see "run dialog opens from the menu" "Run rt-http:latest"
 see "run dialog offers the image's port" "80:80/tcp"
-keys C-u t r l - w e b Tab Tab Tab C-u "$port:80" Enter
-see "http run reported" "started trl-web from trl-http:latest" 30
-see_re "http row running" "trl-web +trl-http:latest +running"
-see "new http instance selected" "> trl-web "
+keys C-u r t - w e b Tab Tab Tab C-u "$port:80" Enter
+see "http run reported" "started rt-web from rt-http:latest" 30
+see_re "http row running" "rt-web +rt-http:latest +running"
+see "new http instance selected" "> rt-web "
 see "published port in the row" "$port->80/tcp"
 body=""
 i=0
@@ -129,11 +129,11 @@ esac
 
 # ---- console pane ----
 keys Tab Tab Home c
-see "console pane of hello" "Console trl-hello"
+see "console pane of hello" "Console rt-hello"
 see "console shows hello's output" "Hello from a kiln unikernel"
 if screen | grep -q "KILN-EXIT"; then tui_not_ok "console hides kiln-init's exit line"; else tui_ok "console hides kiln-init's exit line"; fi
 keys Down
-see "console follows the selection" "Console trl-web"
+see "console follows the selection" "Console rt-web"
 see "console shows the server's start" "http-c listening on port 80"
 see "console shows the request" "GET /from-the-test HTTP"
 curl -s -m 5 "http://127.0.0.1:$port/second-request" >/dev/null 2>&1
@@ -145,19 +145,49 @@ see "attach opens the full-screen console" "press Ctrl-] to return to the dashbo
 curl -s -m 5 "http://127.0.0.1:$port/while-attached" >/dev/null 2>&1
 see "attached console shows new output" "GET /while-attached HTTP"
 keys C-]
-see "Ctrl-] returns to the dashboard" "back from the console of trl-web"
-see "dashboard redrawn after attach" "Console trl-web"
+see "Ctrl-] returns to the dashboard" "back from the console of rt-web"
+see "dashboard redrawn after attach" "Console rt-web"
+
+# ---- restart, kill and start ----
+keys R
+see "restart reported" "restarted rt-web" 30
+see_re "restarted row running" "rt-web +rt-http:latest +running"
+body=""
+i=0
+while [ $i -lt 60 ] && [ -z "$body" ]; do
+    body=$(curl -s -m 2 "http://127.0.0.1:$port/after-restart" 2>/dev/null)
+    [ -n "$body" ] || sleep 0.5
+    i=$((i + 1))
+done
+case "$body" in
+*"(request 1)"*) ok "restarted server answers afresh" ;;
+*) not_ok "restarted server answers afresh (got '$body')" ;;
+esac
+keys k
+see "kill asks first" "Kill instance rt-web?"
+keys y
+see "kill reported" "killed rt-web" 30
+see_re "killed row shows SIGKILL" "rt-web +rt-http:latest +exited \(SIGKILL\)"
+keys u
+see "start reported" "started rt-web" 30
+see_re "started row running" "rt-web +rt-http:latest +running"
+i=0
+until curl -s -m 2 "http://127.0.0.1:$port/after-start" >/dev/null 2>&1 || [ $i -ge 60 ]; do
+    sleep 0.5
+    i=$((i + 1))
+done
+see "console shows the started server" "GET /after-start HTTP"
 
 # ---- stop from the instance's menu ----
 keys Enter
 see "instance menu opens" "Stop         F7, x"
 keys Down Down Down Enter
-see "stop asks first" "Stop instance trl-web?"
+see "stop asks first" "Stop instance rt-web?"
 keys y
-see "stop reported" "stopped trl-web" 30
-see_re "stopped row exited 0" "trl-web +trl-http:latest +exited \(0\)"
+see "stop reported" "stopped rt-web" 30
+see_re "stopped row exited 0" "rt-web +rt-http:latest +exited \(0\)"
 see "console shows the graceful end" "got SIGTERM after"
-if screen | grep -E "trl-web +trl-http:latest" | grep -q "MB"; then
+if screen | grep -E "rt-web +rt-http:latest" | grep -q "MB"; then
     tui_not_ok "stopped row shows no memory"
 else
     tui_ok "stopped row shows no memory"
@@ -166,23 +196,23 @@ if curl -s -m 2 "http://127.0.0.1:$port/" >/dev/null 2>&1; then not_ok "port clo
 
 # ---- remove ----
 keys DC
-see "remove asks first" "Remove instance trl-web?"
+see "remove asks first" "Remove instance rt-web?"
 keys y
-see "remove reported" "removed trl-web" 30
-if screen_gone_re "trl-web +trl-http:latest"; then tui_ok "removed row gone"; else tui_not_ok "removed row gone"; fi
-check "removed domain undefined" sh -c "! virsh -q -c '$KILN_CONNECT' list --all --name | grep -qx trl-web"
-check "removed instance directory deleted" [ ! -e "$KILN_STORE/instances/trl-web" ]
-see_re "other row kept" "trl-hello +trl-hello:latest +exited"
+see "remove reported" "removed rt-web" 30
+if screen_gone_re "rt-web +rt-http:latest"; then tui_ok "removed row gone"; else tui_not_ok "removed row gone"; fi
+check "removed domain undefined" sh -c "! virsh -q -c '$KILN_CONNECT' list --all --name | grep -qx rt-web"
+check "removed instance directory deleted" [ ! -e "$KILN_STORE/instances/rt-web" ]
+see_re "other row kept" "rt-hello +rt-hello:latest +exited"
 
 # ---- build from the dialog ----
 keys F4
 see "build dialog opens" "Build an image"
-keys C-u "$tmp/trl-sh" Tab
-see "build dialog completes the path" "$tmp/trl-shell/"
+keys C-u "$tmp/rt-sh" Tab
+see "build dialog completes the path" "$tmp/rt-shell/"
 keys Enter
-see "build reported" "built trl-shell:latest" 60
-see "new image selected" "> trl-shell:latest"
-see "new image's details shown" "Image    trl-shell:latest"
+see "build reported" "built rt-shell:latest" 60
+see "new image selected" "> rt-shell:latest"
+see "new image's details shown" "Image    rt-shell:latest"
 see "new image is a shell image" "Kind     shell"
 
 # ---- 80x24 ----
@@ -196,22 +226,22 @@ if line 1 | grep -Eq "^ kiln  $KILN_CONNECT .* [0-9]{2}:[0-9]{2}:[0-9]{2}$"; the
 fi
 if line 2 | grep -Eq "CPU\[.*\] MEM\[.*\] +[0-9]+ running"; then tui_ok "80x24 meters apart"; else tui_not_ok "80x24 meters apart: $(line 2)"; fi
 if line 4 | grep -Eq "NAME.? +IMAGE.? +STATE.? +CPU %"; then tui_ok "80x24 titles apart"; else tui_not_ok "80x24 titles apart: $(line 4)"; fi
-see "80x24 cut cell ends in an ellipsis" "trl-hello:lat…"
-see_re "80x24 row intact" "trl-hello +trl-hello:lat… +exited"
+see_re "80x24 cut cell ends in an ellipsis" "rt-shell:latest +[0-9.]+[kM]B +[^ ]+… "
+see_re "80x24 row intact" "rt-hello +rt-hello:latest +exited"
 if line 24 | grep -q "^F1Help.*F10Quit"; then tui_ok "80x24 function bar on the last line"; else tui_not_ok "80x24 function bar on the last line"; fi
 # The bottom pane's box: one top and one bottom edge, each line between them closed on both sides.
 box=$(screen | awk '/^┌/ { inside = 1; top++; next } /^└/ { inside = 0; bottom++; next }
     inside && !/^│.*│$/ { bad++ } END { print top + 0, bottom + 0, bad + 0 }')
 if [ "$box" = "1 1 0" ]; then tui_ok "80x24 bottom pane boxed"; else tui_not_ok "80x24 bottom pane boxed (top, bottom, open lines: $box)"; fi
 keys F2
-see "80x24 run dialog opens" "Run trl-hello:latest"
+see "80x24 run dialog opens" "Run rt-hello:latest"
 if screen | grep -q "Enter: OK   Esc: cancel" && screen | grep -q "Arguments" && [ "$(screen_width)" -le 80 ]; then
     tui_ok "80x24 run dialog fits"
 else
     tui_not_ok "80x24 run dialog fits"
 fi
 keys Escape
-not_see "80x24 run dialog closes" "Run trl-hello:latest"
+not_see "80x24 run dialog closes" "Run rt-hello:latest"
 tmux resize-window -t "$session" -x 120 -y 35
 see "grows back to 120x35" "Instances ("
 
@@ -237,7 +267,7 @@ else
     see "status line explains the loss" "cannot connect to libvirt at $KILN_CONNECT"
     libvirtd -d
     see "header recovers after libvirtd restart" "kiln  $KILN_CONNECT  QEMU" 30
-    see_re "rows back after the restart" "trl-hello +trl-hello:latest +exited" 30
+    see_re "rows back after the restart" "rt-hello +rt-hello:latest +exited" 30
     not_see "reconnecting cleared" "reconnecting..." 10
 fi
 

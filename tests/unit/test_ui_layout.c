@@ -158,6 +158,19 @@ static void layout_instances_ports_readable_at_120(void **state)
     assert_true(out[ICOL_IMAGE].width >= 14);
 }
 
+static void layout_state_fits_signal_name(void **state)
+{
+    static const int widths[] = { 78, 118, 198 };
+    struct layout_slot out[ICOL_LAST];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+        check_layout(layout_instance_columns, ICOL_LAST, widths[i], out);
+        /* "exited (SIGKILL)", a killed instance's state. */
+        assert_true(out[ICOL_STATE].width >= 16);
+    }
+}
+
 static void layout_images_created_readable_at_120(void **state)
 {
     struct layout_slot out[MCOL_LAST];
@@ -180,6 +193,7 @@ int main(void)
         cmocka_unit_test(layout_spare_shared_evenly),
         cmocka_unit_test(layout_instances_ports_readable_at_120),
         cmocka_unit_test(layout_images_created_readable_at_120),
+        cmocka_unit_test(layout_state_fits_signal_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
