@@ -162,23 +162,6 @@ static int cmd_ps(struct cli_args *args)
 
 /* ---- logs ---- */
 
-/* Returns the start of the last LINES lines of TEXT (LEN bytes). */
-static size_t tail_start(const char *text, size_t len, long long lines)
-{
-    size_t pos = len;
-
-    if (lines <= 0)
-        return len;
-    if (pos > 0 && text[pos - 1] == '\n')
-        pos--;
-    while (pos > 0) {
-        if (text[pos - 1] == '\n' && --lines == 0)
-            return pos;
-        pos--;
-    }
-    return 0;
-}
-
 static int cmd_logs(struct cli_args *args)
 {
     const char *name = args->argv[0], *tail = cli_get(args, "tail");
@@ -213,7 +196,7 @@ static int cmd_logs(struct cli_args *args)
     if (!follow)
         shown_len += runopts_filter_flush(&filter, shown + shown_len);
     {
-        size_t from = lines >= 0 ? tail_start(shown, shown_len, lines) : 0;
+        size_t from = lines >= 0 ? runopts_tail_start(shown, shown_len, lines) : 0;
 
         write_all(STDOUT_FILENO, shown + from, shown_len - from);
     }

@@ -226,6 +226,7 @@ static void create_undo(struct backend *b, const char *name, long long since)
 {
     char msg[1024];
     struct instance inst;
+    bool usage = err_is_usage();
 
     snprintf(msg, sizeof(msg), "%s", err_msg());
     if (connect_ops->lookup(b, name, &inst) == 0) {
@@ -235,6 +236,8 @@ static void create_undo(struct backend *b, const char *name, long long since)
         instance_free(&inst);
     }
     err_set("%s", msg);
+    if (usage)
+        err_set_usage();
 }
 
 /* Starts `kiln [-c URI] __autoremove NAME` in its own session, to remove a detached --rm instance once it stops. */

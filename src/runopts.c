@@ -394,6 +394,22 @@ char *runopts_instance_json(const struct instance *inst, long long now, bool pre
     return text;
 }
 
+size_t runopts_tail_start(const char *text, size_t len, long long lines)
+{
+    size_t pos = len;
+
+    if (lines <= 0)
+        return len;
+    if (pos > 0 && text[pos - 1] == '\n')
+        pos--;
+    while (pos > 0) {
+        if (text[pos - 1] == '\n' && --lines == 0)
+            return pos;
+        pos--;
+    }
+    return 0;
+}
+
 /* Bytes per second between two cumulative counters; 0 when the counter went back (a restart). */
 static double rate(unsigned long long before, unsigned long long after, double seconds)
 {

@@ -53,6 +53,9 @@ const char *runopts_ports(const struct port_map *ports, size_t n, char *buf, siz
 /* Returns the JSON text of one instance for inspect and ps --format json; caller frees. */
 char *runopts_instance_json(const struct instance *inst, long long now, bool pretty);
 
+/* Returns the offset in TEXT (LEN bytes) where its last LINES lines start; LEN when LINES is 0. */
+size_t runopts_tail_start(const char *text, size_t len, long long lines);
+
 /* Per-second rates between two samples of one instance. */
 struct runopts_rates {
     double cpu_percent; /* 100 = one host CPU busy */

@@ -153,6 +153,13 @@ case "$status" in
 *) not_ok "ps shows exit status 0 after stop: '$status'" ;;
 esac
 check "stopped instance closes its port" port_closed "$port"
+"$KILN" console $p-web </dev/null >/dev/null 2>"$work/err"
+rc=$?
+check "console of a stopped instance fails" [ "$rc" -eq 1 ]
+check "console names the stopped instance" grep -q "instance $p-web is not running" "$work/err"
+"$KILN" kill $p-web >/dev/null 2>"$work/err"
+rc=$?
+check "kill of a stopped instance fails" [ "$rc" -eq 1 ]
 
 "$KILN" start $p-web >/dev/null
 body=$(http_get "$port")

@@ -70,6 +70,8 @@ expect_error "invalid environment entry" 2 "invalid environment variable 'A B=1'
 expect_error "missing env file" 1 "$work/missing.env" run --env-file "$work/missing.env" $p-hello
 expect_error "host directory as volume" 2 "invalid volume '/tmp:/data'" run -v /tmp:/data $p-hello
 expect_error "relative mount point" 2 "invalid volume 'x:data'" run -v x:data $p-hello
+expect_error "ports with a libvirt network" 2 "publishing ports (-p) needs kiln's user-mode networking" \
+    run -p 8080:80 --network default $p-hello
 expect_error "unknown option" 2 "unknown option '--bogus'" run --bogus $p-hello
 expect_error "run without image" 2 "missing IMAGE" run
 

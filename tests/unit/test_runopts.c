@@ -385,6 +385,21 @@ static void test_instance_json(void **state)
     free(text);
 }
 
+static void test_tail_start(void **state)
+{
+    const char *text = "one\ntwo\nthree\n";
+    size_t len = strlen(text);
+
+    (void)state;
+    assert_string_equal(text + runopts_tail_start(text, len, 1), "three\n");
+    assert_string_equal(text + runopts_tail_start(text, len, 2), "two\nthree\n");
+    assert_string_equal(text + runopts_tail_start(text, len, 3), text);
+    assert_string_equal(text + runopts_tail_start(text, len, 10), text);
+    assert_int_equal(runopts_tail_start(text, len, 0), len);
+    assert_string_equal("one\ntwo" + runopts_tail_start("one\ntwo", 7, 1), "two");
+    assert_int_equal(runopts_tail_start("", 0, 5), 0);
+}
+
 static void test_rates(void **state)
 {
     struct instance_stats a = {.timestamp = 10.0, .cpu_ns = 1000000000ULL, .net_rx_bytes = 100, .blk_wr_bytes = 0};
@@ -530,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_status_strings),
         cmocka_unit_test(test_ports_column),
         cmocka_unit_test(test_instance_json),
+        cmocka_unit_test(test_tail_start),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_filter_hides_exit_line),
         cmocka_unit_test(test_filter_signal_and_partial),
