@@ -152,6 +152,11 @@ int lv_runcfg_build(const struct run_spec *spec, struct runcfg *out)
     if (lv_spec_validate(spec) < 0)
         return -1;
     runcfg_init(out);
+    /* Per-run arguments replace the image's cmd only: the entrypoint's fixed
+     * arguments (an interpreter's script) come first, as docker keeps ENTRYPOINT. */
+    if (spec->args && spec->args->len > 0)
+        for (size_t i = 1; i < spec->image->entrypoint.len; i++)
+            runcfg_add(out, "arg", spec->image->entrypoint.items[i]);
     for (size_t i = 0; spec->args && i < spec->args->len; i++)
         runcfg_add(out, "arg", spec->args->items[i]);
     for (size_t i = 0; spec->env && i < spec->env->len; i++)

@@ -405,6 +405,29 @@ static size_t runcfg_split(const struct runcfg *c, const char **items, size_t ma
     return n;
 }
 
+static void runcfg_keeps_script_before_args(void **state)
+{
+    struct fixture f;
+    struct runcfg c;
+    const char *items[64];
+    size_t n;
+
+    (void)state;
+    fixture_init(&f);
+    strv_push(&f.image.entrypoint, "/bin/sh");
+    strv_push(&f.image.entrypoint, "/app/hello.sh");
+    assert_int_equal(lv_runcfg_build(&f.spec, &c), 0);
+    n = runcfg_split(&c, items, 64);
+    assert_true(n > 6);
+    assert_string_equal(items[1], "arg");
+    assert_string_equal(items[2], "/app/hello.sh");
+    assert_string_equal(items[3], "arg");
+    assert_string_equal(items[4], "--msg=" TRICKY);
+    runcfg_free(&c);
+    strv_free(&f.image.entrypoint);
+    fixture_free(&f);
+}
+
 static void runcfg_carries_values_unchanged(void **state)
 {
     struct fixture f;
@@ -535,6 +558,7 @@ int main(void)
         cmocka_unit_test(spec_validation),
         cmocka_unit_test(names_validated),
         cmocka_unit_test(runcfg_carries_values_unchanged),
+        cmocka_unit_test(runcfg_keeps_script_before_args),
         cmocka_unit_test(exit_line_parsed),
         cmocka_unit_test(states_mapped),
     };
