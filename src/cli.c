@@ -73,7 +73,7 @@ int cli_usage_error(const struct cli_args *args, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    err_set("kiln %s: %s; see 'kiln %s --help'", args->verb->name, msg, args->verb->name);
+    err_set("%s: %s; see 'kiln %s --help'", args->verb->name, msg, args->verb->name);
     err_set_usage();
     return cli_fail();
 }
