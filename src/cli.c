@@ -104,7 +104,10 @@ static void print_options(FILE *out, const struct cli_option *options)
                      o->arg ? o->arg : "");
         else
             snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-28s %s%s\n", left, o->help, o->repeat ? " (repeatable)" : "");
+        if (strlen(left) > 28)
+            fprintf(out, "  %s\n  %-28s %s%s\n", left, "", o->help, o->repeat ? " (repeatable)" : "");
+        else
+            fprintf(out, "  %-28s %s%s\n", left, o->help, o->repeat ? " (repeatable)" : "");
     }
 }
 
