@@ -67,6 +67,19 @@ static const char *attach_loop(struct dash *d, int fd)
     }
 }
 
+/* Sends terminfo capability CAP (such as "smcup") when the terminal has it. */
+static void put_capability(const char *cap)
+{
+    char *s = tigetstr(cap);
+
+    if (s && s != (char *)-1)
+        putp(s);
+}
+
+/*
+ * Runs the console on the alternate screen the dashboard uses, cleared before
+ * and after, so nothing it printed is left on the shell's normal screen.
+ */
 void console_attach(struct dash *d, int fd, const char *name)
 {
     struct termios saved, raw;
@@ -77,6 +90,10 @@ void console_attach(struct dash *d, int fd, const char *name)
     d->attach_fd = fd;
     def_prog_mode();
     endwin();
+    /* endwin left the alternate screen; go back to it, cleared, for the guest's output. */
+    put_capability("smcup");
+    put_capability("clear");
+    fflush(stdout);
     n = snprintf(banner, sizeof(banner), "\r\n[kiln] console of %s; press Ctrl-] to return to the dashboard\r\n", name);
     write_all(STDOUT_FILENO, banner, (size_t)n);
 
@@ -89,6 +106,8 @@ void console_attach(struct dash *d, int fd, const char *name)
 
     close(fd);
     d->attach_fd = -1;
+    put_capability("clear");
+    fflush(stdout);
     reset_prog_mode();
     clearok(curscr, TRUE);
     if (reason)

@@ -60,6 +60,7 @@ struct dialog_field {
     const char *label;
     char value[DIALOG_FIELD_MAX];
     size_t cursor;       /* byte offset in VALUE */
+    bool pristine;       /* still the default value, which typing '/' or '~' replaces (build dialog) */
 };
 
 struct dialog {
@@ -132,6 +133,15 @@ struct dash {
     struct strv build_log;
     char *select_after_build;
     char *select_after_run;  /* the instance the run dialog created, selected once it is listed */
+    struct dialog *pending_run;  /* copy of the submitted run dialog, reopened when the create fails */
+
+    /* stop, kill or remove of several rows: the result line is written once every row is done */
+    struct batch {
+        const char *done_verb;   /* "removed", "stopped", "killed"; NULL: no batch */
+        const char *noun;        /* "instances" or "images" */
+        struct strv pending, done;
+        char *error;             /* the last failure */
+    } batch;
 
     /* attach: set when the worker opened a console for full screen */
     int attach_fd;
@@ -182,6 +192,13 @@ void dialog_open_filter(struct dash *d);
 void dialog_key(struct dash *d, int key);
 void dialog_draw(struct dash *d);
 void dialog_close(struct dash *d);
+/*
+ * Handles the outcome of a queued create or batch action named NAME (ERROR is
+ * NULL on success). Returns true when it wrote the status line itself.
+ */
+bool dialog_request_finished(struct dash *d, const char *name, const char *error);
+/* Frees the saved run dialog and the batch state (at exit). */
+void dialog_forget(struct dash *d);
 
 /* Full-screen text (viewer.c) */
 void viewer_open_help(struct dash *d);

@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * NOTE: lv_port_check is the bind() test the libvirt backend runs before it
+ * creates a domain. The dialog reuses it from the backend's internal header
+ * until it moves to a shared one.
+ */
+#include "backends/libvirt/lv.h"
 #include "runopts.h"
 #include "store.h"
 #include "ui/dash.h"
@@ -11,6 +17,8 @@
 #include "ui/paint.h"
 
 #define KEY_ESC 27
+/* Bytes of row names a confirmation or result line lists before " and N more". */
+#define NAMES_MAX 48
 
 static struct dialog *dialog_new(struct dash *d, enum dialog_kind kind, const char *title)
 {
@@ -26,13 +34,34 @@ static struct dialog *dialog_new(struct dash *d, enum dialog_kind kind, const ch
     return g;
 }
 
+static void dialog_free(struct dialog *g)
+{
+    if (!g)
+        return;
+    strv_free(&g->targets);
+    strv_free(&g->completions);
+    free(g);
+}
+
+/* Returns a deep copy of G without its error and completions. */
+static struct dialog *dialog_copy(const struct dialog *g)
+{
+    struct dialog *copy = xmalloc(sizeof(*copy));
+
+    *copy = *g;
+    memset(&copy->targets, 0, sizeof(copy->targets));
+    memset(&copy->completions, 0, sizeof(copy->completions));
+    copy->error[0] = '\0';
+    for (size_t i = 0; i < g->targets.len; i++)
+        strv_push(&copy->targets, g->targets.items[i]);
+    return copy;
+}
+
 void dialog_close(struct dash *d)
 {
     if (!d->dialog)
         return;
-    strv_free(&d->dialog->targets);
-    strv_free(&d->dialog->completions);
-    free(d->dialog);
+    dialog_free(d->dialog);
     d->dialog = NULL;
     curs_set(0);
     d->dirty = true;
@@ -104,8 +133,8 @@ static void confirm_note(struct dash *d, struct dialog *g)
         }
     }
     if (users > 0)
-        snprintf(g->error, sizeof(g->error), "%d instance%s were created from %s", users,
-                 users == 1 ? "" : "s", g->targets.len == 1 ? "it" : "them");
+        snprintf(g->error, sizeof(g->error), "%d instance%s %s created from %s", users,
+                 users == 1 ? "" : "s", users == 1 ? "was" : "were", g->targets.len == 1 ? "it" : "them");
     else if (running > 0 && g->confirm_action == ACTION_REMOVE)
         snprintf(g->error, sizeof(g->error), "%d running instance%s will be killed first", running,
                  running == 1 ? "" : "s");
@@ -133,9 +162,13 @@ void dialog_open_confirm(struct dash *d, enum ui_action action)
     if (targets.len == 1)
         snprintf(g->text, sizeof(g->text), "%s %s %s?", verb, pane == PANE_IMAGES ? "image" : "instance",
                  targets.items[0]);
-    else
-        snprintf(g->text, sizeof(g->text), "%s the %zu marked %s?", verb, targets.len,
-                 pane == PANE_IMAGES ? "images" : "instances");
+    else {
+        char names[DIALOG_FIELD_MAX - 64];
+
+        form_join_names(&targets, NAMES_MAX, names, sizeof(names));
+        snprintf(g->text, sizeof(g->text), "%s the %zu marked %s: %s?", verb, targets.len,
+                 pane == PANE_IMAGES ? "images" : "instances", names);
+    }
     confirm_note(d, g);
 }
 
@@ -209,7 +242,7 @@ void dialog_open_build(struct dash *d)
         return;
     }
     g = dialog_new(d, DIALOG_BUILD, "Build an image");
-    add_field(g, "Project directory (Tab completes)", "./");
+    add_field(g, "Project directory (Tab completes)", "./")->pristine = true;
 }
 
 void dialog_open_delay(struct dash *d)
@@ -240,6 +273,59 @@ static void menu_choose(struct dash *d)
     dash_dispatch(d, action);
 }
 
+static void batch_clear(struct batch *b)
+{
+    strv_free(&b->pending);
+    strv_free(&b->done);
+    free(b->error);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Removes NAME from V; returns false when V does not contain it. */
+static bool strv_take(struct strv *v, const char *name)
+{
+    for (size_t i = 0; i < v->len; i++) {
+        if (strcmp(v->items[i], name) == 0) {
+            free(v->items[i]);
+            memmove(&v->items[i], &v->items[i + 1], (v->len - i) * sizeof(v->items[0]));
+            v->len--;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Records NAME's outcome in the batch; once every row is done, writes one result line. */
+static bool batch_finished(struct dash *d, const char *name, const char *error)
+{
+    struct batch *b = &d->batch;
+    char names[DIALOG_FIELD_MAX];
+
+    if (!b->done_verb || !strv_take(&b->pending, name))
+        return false;
+    if (error) {
+        free(b->error);
+        b->error = xstrdup(error);
+    } else {
+        strv_push(&b->done, name);
+    }
+    if (b->pending.len > 0) {
+        if (error)
+            dash_status(d, ROLE_ERROR, "%s", error);
+        return true;
+    }
+
+    form_join_names(&b->done, NAMES_MAX, names, sizeof(names));
+    if (!b->error)
+        dash_status(d, ROLE_STATUS, "%s %zu %s: %s", b->done_verb, b->done.len, b->noun, names);
+    else if (b->done.len > 0)
+        dash_status(d, ROLE_ERROR, "%s %zu of the %s (%s); %s", b->done_verb, b->done.len, b->noun, names, b->error);
+    else
+        dash_status(d, ROLE_ERROR, "%s", b->error);
+    batch_clear(b);
+    return true;
+}
+
 static void confirm_yes(struct dash *d)
 {
     struct dialog *g = d->dialog;
@@ -257,9 +343,19 @@ static void confirm_yes(struct dash *d)
         verb = "removing";
     }
 
+    batch_clear(&d->batch);
+    if (g->targets.len > 1) {
+        d->batch.done_verb = req == REQ_STOP ? "stopped" : req == REQ_KILL ? "killed" : "removed";
+        d->batch.noun = g->pane == PANE_IMAGES ? "images" : "instances";
+        for (size_t i = 0; i < g->targets.len; i++)
+            strv_push(&d->batch.pending, g->targets.items[i]);
+    }
     for (size_t i = 0; i < g->targets.len; i++)
         worker_request(d->worker, req, g->targets.items[i], false);
-    dash_status(d, ROLE_STATUS, "%s %s%s", verb, g->targets.items[0], g->targets.len > 1 ? " and the others" : "");
+
+    char names[DIALOG_FIELD_MAX];
+    form_join_names(&g->targets, NAMES_MAX, names, sizeof(names));
+    dash_status(d, ROLE_STATUS, "%s %s", verb, names);
     for (size_t i = 0; i < d->model.n_inst; i++)
         d->model.inst[i].marked = false;
     for (size_t i = 0; i < d->model.n_img; i++)
@@ -305,6 +401,14 @@ static void run_submit(struct dash *d)
         g->focus = 3;
         goto fail;
     }
+    /* A busy host port is found here, as kiln run finds it before creating anything. */
+    for (size_t i = 0; i < run.n_ports; i++) {
+        if (lv_port_check(&run.ports[i]) < 0) {
+            snprintf(g->error, sizeof(g->error), "%s", err_msg());
+            g->focus = 3;
+            goto fail;
+        }
+    }
     if (form_parse_env(g->fields[4].value, &run.env) < 0) {
         snprintf(g->error, sizeof(g->error), "%s", err_msg());
         g->focus = 4;
@@ -321,6 +425,8 @@ static void run_submit(struct dash *d)
     free(d->select_after_run);
     d->select_after_run = xstrdup(run.name);
     worker_request_create(d->worker, &run);
+    dialog_free(d->pending_run);
+    d->pending_run = dialog_copy(g);
     dialog_close(d);
     return;
 
@@ -333,22 +439,25 @@ fail:
 static void build_submit(struct dash *d)
 {
     struct dialog *g = d->dialog;
-    const char *dir = g->fields[0].value;
+    char *dir = form_expand_home(g->fields[0].value);
 
     if (!path_exists(dir)) {
         snprintf(g->error, sizeof(g->error), "%s not found; give a project directory containing kiln.yaml", dir);
         d->dirty = true;
+        free(dir);
         return;
     }
     if (worker_build(d->worker, dir) < 0) {
         snprintf(g->error, sizeof(g->error), "%s", err_msg());
         d->dirty = true;
+        free(dir);
         return;
     }
     strv_free(&d->build_log);
     strv_push_owned(&d->build_log, xasprintf("building %s", dir));
     d->building = true;
     dash_status(d, ROLE_STATUS, "building %s", dir);
+    free(dir);
     dialog_close(d);
 }
 
@@ -441,13 +550,15 @@ static bool edit_field(struct dialog_field *f, int key)
 static void complete_build_dir(struct dialog *g)
 {
     struct dialog_field *f = &g->fields[0];
-    char *done;
+    char *input = form_expand_home(f->value), *done;
 
     strv_free(&g->completions);
-    done = form_complete_path(f->value, &g->completions);
+    done = form_complete_path(input, &g->completions);
     snprintf(f->value, sizeof(f->value), "%s", done);
     f->cursor = strlen(f->value);
+    f->pristine = false;
     free(done);
+    free(input);
 }
 
 void dialog_key(struct dash *d, int key)
@@ -508,7 +619,14 @@ void dialog_key(struct dash *d, int key)
         g->focus = (g->focus + g->n_fields - 1) % g->n_fields;
         return;
     }
-    if (edit_field(&g->fields[g->focus], key)) {
+    struct dialog_field *f = &g->fields[g->focus];
+    if (f->pristine && (key == '/' || key == '~')) {
+        /* An absolute or home path replaces the untouched default, as typing over a selection does. */
+        f->value[0] = '\0';
+        f->cursor = 0;
+    }
+    if (edit_field(f, key)) {
+        f->pristine = false;
         g->error[0] = '\0';
         if (g->kind == DIALOG_FILTER)
             filter_update(d);
@@ -537,6 +655,20 @@ static int draw_field(const struct dialog_field *f, int y, int x, int width, boo
     return x + paint_width(before);
 }
 
+/* Draws TEXT on two rows from Y, wrapped at a blank; what is left after the second row ends in an ellipsis. */
+static void draw_wrapped(int y, int x, int width, const char *text, enum theme_role role)
+{
+    size_t first = paint_wrap(text, width);
+    char line[sizeof(((struct dialog *)0)->error)];
+    const char *rest = text + first;
+
+    snprintf(line, sizeof(line), "%.*s", (int)first, text);
+    paint_text(y, x, width, line, role, false);
+    while (*rest == ' ')
+        rest++;
+    paint_text(y + 1, x, width, rest, role, false);
+}
+
 void dialog_draw(struct dash *d)
 {
     struct dialog *g = d->dialog;
@@ -545,8 +677,8 @@ void dialog_draw(struct dash *d)
 
     switch (g->kind) {
     case DIALOG_MENU: h = (int)g->n_menu + 4; break;
-    case DIALOG_CONFIRM: h = 7; break;
-    default: h = (int)g->n_fields * 2 + 5 + (g->completions.len ? 3 : 0); break;
+    case DIALOG_CONFIRM: h = 8; break;
+    default: h = (int)g->n_fields * 2 + 6 + (g->completions.len ? 3 : 0); break;
     }
     y = (LINES - h) / 2;
     if (g->kind == DIALOG_MENU) {
@@ -569,9 +701,9 @@ void dialog_draw(struct dash *d)
         return;
     }
     if (g->kind == DIALOG_CONFIRM) {
-        paint_text(y + 2, x + 2, w - 4, g->text, ROLE_DIALOG, false);
-        paint_text(y + 3, x + 2, w - 4, g->error, ROLE_WARNING, false);
-        paint_text(y + 4, x + 2, w - 4, "y or Enter: yes   n or Esc: no", ROLE_DIALOG, false);
+        draw_wrapped(y + 2, x + 2, w - 4, g->text, ROLE_DIALOG);
+        paint_text(y + 4, x + 2, w - 4, g->error, ROLE_WARNING, false);
+        paint_text(y + 5, x + 2, w - 4, "y or Enter: yes   n or Esc: no", ROLE_DIALOG, false);
         curs_set(0);
         return;
     }
@@ -599,7 +731,7 @@ void dialog_draw(struct dash *d)
         row += 3;
     }
     if (g->error[0])
-        paint_text(y + h - 2, x + 2, w - 4, g->error, ROLE_ERROR, false);
+        draw_wrapped(y + h - 3, x + 2, w - 4, g->error, ROLE_ERROR);
     else
         paint_text(y + h - 2, x + 2, w - 4,
                    g->n_fields > 1 ? "Enter: OK   Esc: cancel   Tab/Up/Down: next field" : "Enter: OK   Esc: cancel",
@@ -608,4 +740,64 @@ void dialog_draw(struct dash *d)
         curs_set(1);
         move(cursor_y, cursor_x);
     }
+}
+
+/* ---- outcomes of queued requests ---- */
+
+/* Returns the run dialog field an error from the backend is most likely about, or FALLBACK. */
+static size_t run_field_of_error(const char *error, size_t fallback)
+{
+    static const struct {
+        const char *word;
+        size_t field;
+    } fields[] = {
+        { "port", 3 }, { "name", 0 }, { "memory", 1 }, { "vCPU", 2 }, { "environment", 4 }, { "argument", 5 },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        if (strstr(error, fields[i].word))
+            return fields[i].field;
+    return fallback;
+}
+
+/* Reopens the saved run dialog with the user's values and ERROR, unless another dialog is open. */
+static void run_reopen(struct dash *d, const char *error)
+{
+    struct dialog *g = d->pending_run;
+
+    d->pending_run = NULL;
+    if (d->dialog || d->viewer) {
+        dialog_free(g);
+        dash_status(d, ROLE_ERROR, "%s", error);
+        return;
+    }
+    snprintf(g->error, sizeof(g->error), "%s", error);
+    g->focus = run_field_of_error(error, g->focus);
+    g->fields[g->focus].cursor = strlen(g->fields[g->focus].value);
+    d->dialog = g;
+    d->dirty = true;
+    dash_status(d, ROLE_ERROR, "%s", error);
+}
+
+bool dialog_request_finished(struct dash *d, const char *name, const char *error)
+{
+    if (!name)
+        return false;
+    if (d->pending_run && strcmp(d->pending_run->fields[0].value, name) == 0) {
+        if (error) {
+            run_reopen(d, error);
+            return true;
+        }
+        dialog_free(d->pending_run);
+        d->pending_run = NULL;
+        return false;
+    }
+    return batch_finished(d, name, error);
+}
+
+void dialog_forget(struct dash *d)
+{
+    dialog_free(d->pending_run);
+    d->pending_run = NULL;
+    batch_clear(&d->batch);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ui/dash.h"
+#include "ui/form.h"
 #include "ui/layout.h"
 #include "ui/paint.h"
 
@@ -460,12 +461,20 @@ static void draw_image_details(const struct image_row *r, int y, int x, int h, i
 {
     char line[1024], a[32], b[32];
     int row = 0;
-    const char *entry = r->img.entrypoint.len ? r->img.entrypoint.items[0] : "-";
+    char words[768];
 
     snprintf(line, sizeof(line), "Image    %s:%s  %s", r->img.name, r->img.tag, r->img.digest ? r->img.digest : "");
     if (row < h)
         paint_text(y + row++, x, w, line, ROLE_NORMAL, false);
-    snprintf(line, sizeof(line), "Kind     %s   entry %s", r->img.kind ? r->img.kind : "-", entry);
+    snprintf(line, sizeof(line), "Kind     %s", r->img.kind ? r->img.kind : "-");
+    if (row < h)
+        paint_text(y + row++, x, w, line, ROLE_NORMAL, false);
+    form_join_words(&r->img.entrypoint, words, sizeof(words));
+    snprintf(line, sizeof(line), "Entry    %s", words[0] ? words : "-");
+    if (row < h)
+        paint_text(y + row++, x, w, line, ROLE_NORMAL, false);
+    form_join_words(&r->img.cmd, words, sizeof(words));
+    snprintf(line, sizeof(line), "Cmd      %s", words[0] ? words : "-");
     if (row < h)
         paint_text(y + row++, x, w, line, ROLE_NORMAL, false);
     snprintf(line, sizeof(line), "Kernel   %s (%s), initrd %s", r->img.kernel_version ? r->img.kernel_version : "-",

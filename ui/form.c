@@ -153,3 +153,59 @@ char *form_complete_path(const char *input, struct strv *matches)
     free(prefix);
     return result;
 }
+
+char *form_expand_home(const char *path)
+{
+    const char *home = getenv("HOME");
+
+    if (path[0] != '~' || (path[1] != '\0' && path[1] != '/') || !home || !*home)
+        return xstrdup(path);
+    return xasprintf("%s%s", home, path + 1);
+}
+
+void form_join_names(const struct strv *names, size_t max, char *buf, size_t size)
+{
+    size_t used = 0, shown = 0;
+
+    buf[0] = '\0';
+    for (; shown < names->len; shown++) {
+        const char *name = names->items[shown];
+        size_t add = strlen(name) + (shown ? 2 : 0);
+        /* Past the first name, the rest must still fit with room for " and N more". */
+        bool last = shown + 1 == names->len;
+
+        if (shown > 0 && used + add + (last ? 0 : 16) > max)
+            break;
+        used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s", shown ? ", " : "", name);
+        if (used >= size)
+            return;
+    }
+    if (shown < names->len)
+        snprintf(buf + used, size - used, " and %zu more", names->len - shown);
+}
+
+void form_join_words(const struct strv *words, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < words->len && used < size; i++) {
+        const char *word = words->items[i];
+        /* Quote a word the way form_split_words reads it back, so blanks inside it show. */
+        bool quote = !*word || strpbrk(word, " \t'\"\\") != NULL;
+
+        if (i > 0)
+            used += (size_t)snprintf(buf + used, size - used, " ");
+        if (used >= size)
+            break;
+        if (!quote) {
+            used += (size_t)snprintf(buf + used, size - used, "%s", word);
+            continue;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "\"");
+        for (const char *c = word; *c && used < size; c++)
+            used += (size_t)snprintf(buf + used, size - used, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+        if (used < size)
+            used += (size_t)snprintf(buf + used, size - used, "\"");
+    }
+}

@@ -28,5 +28,14 @@ int form_parse_env(const char *text, struct strv *out);
  * MATCHES with the candidate names when there are several. Caller frees.
  */
 char *form_complete_path(const char *input, struct strv *matches);
+/* Returns PATH with a leading "~" or "~/" replaced by $HOME (PATH unchanged without HOME). Caller frees. */
+char *form_expand_home(const char *path);
+/* Joins WORDS with blanks into BUF, double-quoting a word that form_split_words would split or strip. */
+void form_join_words(const struct strv *words, char *buf, size_t size);
+/*
+ * Joins NAMES with ", " into BUF, keeping to about MAX bytes: the names that do
+ * not fit are counted as " and N more". The first name is always shown.
+ */
+void form_join_names(const struct strv *names, size_t max, char *buf, size_t size);
 
 #endif

@@ -96,6 +96,33 @@ int paint_width(const char *text)
     return cols;
 }
 
+size_t paint_wrap(const char *text, int width)
+{
+    mbstate_t st;
+    size_t len = strlen(text), pos = 0, last_blank = 0;
+    int cols = 0;
+
+    memset(&st, 0, sizeof(st));
+    while (pos < len) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, text + pos, len - pos, &st);
+
+        if (n == (size_t)-1 || n == (size_t)-2) {
+            memset(&st, 0, sizeof(st));
+            n = 1;
+            wc = L'?';
+        }
+        int w = wcwidth(wc);
+        if (cols + (w > 0 ? w : 0) > width)
+            return last_blank > 0 ? last_blank : pos;
+        cols += w > 0 ? w : 0;
+        if (wc == L' ')
+            last_blank = pos;
+        pos += n;
+    }
+    return len;
+}
+
 /*
  * Converts up to WIDTH columns of TEXT into OUT (at most MAX wide characters);
  * returns the columns. Text that does not fit ends in an ellipsis ("~" without

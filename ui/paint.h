@@ -4,6 +4,7 @@
 
 #include <curses.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ui/theme.h"
 
@@ -27,5 +28,11 @@ void paint_box(int y, int x, int h, int w, const char *title, enum theme_role bo
 int paint_printf(int y, int x, int width, enum theme_role role, const char *fmt, ...) KILN_PRINTF(5, 6);
 /* Returns the display width of UTF-8 TEXT in columns. */
 int paint_width(const char *text);
+/*
+ * Returns the byte length of the first line of TEXT wrapped at WIDTH columns:
+ * all of it when it fits, else up to the last blank that fits, else as many
+ * characters as fit.
+ */
+size_t paint_wrap(const char *text, int width);
 
 #endif

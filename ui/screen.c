@@ -381,14 +381,16 @@ static void handle_message(struct dash *d, struct worker_msg *m)
             dash_status(d, ROLE_WARNING, "%s crashed", m->name);
         break;
     case MSG_DONE:
-        dash_status(d, ROLE_STATUS, "%s", m->text);
+        if (!dialog_request_finished(d, m->name, NULL))
+            dash_status(d, ROLE_STATUS, "%s", m->text);
         break;
     case MSG_FAILED:
         if (m->name && d->select_after_run && strcmp(m->name, d->select_after_run) == 0) {
             free(d->select_after_run);
             d->select_after_run = NULL;
         }
-        dash_status(d, ROLE_ERROR, "%s", m->text);
+        if (!dialog_request_finished(d, m->name, m->text))
+            dash_status(d, ROLE_ERROR, "%s", m->text);
         break;
     case MSG_PROGRESS:
         if (d->building)
@@ -637,6 +639,7 @@ static void dash_free(struct dash *d)
 {
     if (d->dialog)
         dialog_close(d);
+    dialog_forget(d);
     if (d->viewer)
         viewer_close(d);
     console_view_free(d->console);

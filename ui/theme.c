@@ -362,6 +362,28 @@ void theme_search_path(struct strv *dirs)
     strv_push(dirs, KILN_DATADIR "/themes");
 }
 
+char *theme_dir_canonical(const char *dir)
+{
+    char *real = realpath(dir, NULL);
+    char *copy, *parent, *real_parent, *shown;
+    const char *base;
+
+    if (real)
+        return real;
+    /* A directory that does not exist yet: resolve its parent, so "build/../themes" reads as "themes". */
+    copy = xstrdup(dir);
+    base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    parent = dirname(copy);
+    real_parent = *base ? realpath(parent, NULL) : NULL;
+    if (real_parent)
+        shown = strcmp(real_parent, "/") == 0 ? xasprintf("/%s", base) : xasprintf("%s/%s", real_parent, base);
+    else
+        shown = xstrdup(dir);
+    free(real_parent);
+    free(copy);
+    return shown;
+}
+
 char *theme_find(const char *name)
 {
     struct strv dirs = { 0 };

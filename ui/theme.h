@@ -73,6 +73,8 @@ int theme_load_file(const char *path, struct theme *t);
 
 /* Fills DIRS with the theme directories, in search order. */
 void theme_search_path(struct strv *dirs);
+/* Returns DIR canonicalized for display: its realpath, or its resolved parent and name when DIR is missing. */
+char *theme_dir_canonical(const char *dir);
 /* Returns the path of theme NAME (a name or a path containing '/'); caller frees. NULL when not found. */
 char *theme_find(const char *name);
 /* Fills NAMES with the themes found along the search path, sorted, each once. */

@@ -102,8 +102,12 @@ static void add_theme_lines(const struct dash *d, struct strv *lines)
     add_line(lines, "Theme: %s. t cycles through: %s.", d->theme.name, names[0] ? names : "no theme files found");
     theme_search_path(&dirs);
     add_line(lines, "Theme files (NAME.yaml) are looked for in, in order:");
-    for (size_t i = 0; i < dirs.len; i++)
-        add_line(lines, "  %s", dirs.items[i]);
+    for (size_t i = 0; i < dirs.len; i++) {
+        char *shown = theme_dir_canonical(dirs.items[i]);
+
+        add_line(lines, "  %s", shown);
+        free(shown);
+    }
     strv_free(&dirs);
 }
 
@@ -150,8 +154,15 @@ static void inspect_instance(struct viewer *v, const struct inst_row *r)
     add_line(&v->lines, "Image        %s", i->image ? i->image : "-");
     add_line(&v->lines, "Digest       %s", i->digest ? i->digest : "-");
     add_line(&v->lines, "State        %s", rows_state_label(i, state, sizeof(state)));
-    add_line(&v->lines, "Exit code    %d", i->exit_code);
-    add_line(&v->lines, "Exit signal  %d", i->exit_signal);
+    /* exit_code is -1 while unknown (still running, or no KILN-EXIT line) and exit_signal 0 when none. */
+    if (i->exit_code >= 0)
+        add_line(&v->lines, "Exit code    %d", i->exit_code);
+    else
+        add_line(&v->lines, "Exit code    -");
+    if (i->exit_signal > 0)
+        add_line(&v->lines, "Exit signal  %d", i->exit_signal);
+    else
+        add_line(&v->lines, "Exit signal  -");
     add_line(&v->lines, "Created      %s", time_rfc3339(i->created, a, sizeof(a)));
     add_line(&v->lines, "Started      %s", i->started ? time_rfc3339(i->started, a, sizeof(a)) : "-");
     add_line(&v->lines, "Finished     %s", i->finished ? time_rfc3339(i->finished, a, sizeof(a)) : "-");

@@ -2,13 +2,17 @@
 # End-to-end test of the dashboard: drives `kiln dash` in a tmux session against
 # libvirt's test driver (a fixture file with kiln instances and a private image
 # store) with send-keys, and reads the screen with capture-pane.
-# Usage: tests/tui/dashboard.sh [BUILDDIR]. Prints "N passed, N failed".
+# Usage: tests/tui/dashboard.sh [BUILDDIR] (relative to the checkout, or absolute).
+# Prints "N passed, N failed".
 set -u
 
 builddir=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-kiln="$root/$builddir/kiln"
+case $builddir in
+/*) kiln="$builddir/kiln" ;;
+*) kiln="$root/$builddir/kiln" ;;
+esac
 session="kiln-tui-$$"
 passed=0
 failed=0
@@ -89,6 +93,9 @@ keys Tab Tab
 keys '?'
 check "help opens" "Help: kiln dashboard keys"
 check "help lists sort keys" "F6, s"
+keys End
+check "help lists theme directories" "Theme files (NAME.yaml) are looked for in"
+if screen | grep -q '/\.\./'; then not_ok "help theme paths canonical"; else ok "help theme paths canonical"; fi
 keys q
 check_gone "help closes" "Help: kiln dashboard keys"
 
@@ -152,13 +159,42 @@ keys C-u 1 2 8 Enter
 check "run creates the instance" "started hello-2 from hello:latest"
 check "new row appears" "Instances (5)"
 check "new instance selected" "> hello-2"
+
+# A busy host port is found by the dialog, which stays open on the Ports field.
+busy_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+time.sleep(120)' "$busy_port" &
+listener=$!
+sleep 0.3
+keys F2
+check "second run dialog opens" "Run hello:latest"
+keys Tab Tab Tab C-u "127.0.0.1:$busy_port:80" Enter
+check "busy port reported in the dialog" "port 127.0.0.1:$busy_port is already in use;"
+check "busy port advice not cut" "choose another with -p"
+check "dialog stays open on a busy port" "Run hello:latest"
+# The cursor is on Ports: what is typed replaces the port, not the name.
+keys C-u x Enter
+check "focus stays on the Ports field" "invalid port"
+kill "$listener"
+wait "$listener" 2>/dev/null
+
+# A failure at create time reopens the dialog with the values typed.
+keys C-u "18097:80, 18097:81" Enter
+check "create failure reopens the dialog" "published twice"
+check "reopened dialog keeps the ports" "18097:80, 18097:81"
+check "reopened dialog keeps the name" "hello-3"
+keys Escape
+check_gone "run dialog cancelled" "Run hello:latest"
 keys Tab Tab
 
 # Space marks rows; kill acts on every marked row after one confirmation.
 keys Home Down Space Space k
-check "marked rows ask together" "Kill the 2 marked instances?"
+check "marked rows ask together" "Kill the 2 marked instances: hello-1, hello-2?"
 keys y
-check "kill of marked rows reported" "killed hello-2"
+check "kill of marked rows reported" "killed 2 instances: hello-1, hello-2"
 if wait_for "hello-2" && screen | grep -Eq "hello-1 +hello:latest +exited" &&
     screen | grep -Eq "hello-2 +hello:latest +exited"; then
     ok "marked rows killed"
@@ -173,6 +209,12 @@ keys C-u 0 . 5 Enter
 check "delay changed" "refreshing every 0.5 s"
 
 # Inspect and logs of an instance, files of an image.
+keys / w e b - 1 Enter i
+check "inspect running instance" "Inspect instance web-1"
+check "inspect running: no exit code" "Exit code    -"
+check "inspect running: no exit signal" "Exit signal  -"
+keys q Escape
+check "filter cleared after inspect" "Instances (5)"
 keys Home i
 check "inspect instance" "Inspect instance batch-7"
 check "inspect shows the log path" "Log          $tmp/logs/batch-7.log"
@@ -190,10 +232,13 @@ keys Tab c Tab Home f
 check "image files" "Files of hello:latest"
 check "image files listed" "app/message.txt"
 keys q
+check "image details show the whole entrypoint" "Entry    /app/hello"
+check "image details show the default arguments" 'Cmd      --greeting "hi there"'
 
-# Build: Tab completes the directory; a directory without kiln.yaml fails on the build thread.
-keys b C-u "$tmp/sto" Tab
+# Build: an absolute path typed over the untouched "./" replaces it, and Tab completes it.
+keys b "$tmp/sto" Tab
 check "build dialog completes paths" "$tmp/store/"
+if screen | grep -qF ".$tmp"; then not_ok "absolute path replaces ./"; else ok "absolute path replaces ./"; fi
 keys Enter
 check "build failure reported" "build failed:"
 keys Tab Tab
@@ -208,6 +253,10 @@ check "removed row gone" "Instances (4)"
 keys Tab Home DC
 check "image remove asks first" "Remove image hello:latest?"
 check "image remove names its users" "3 instances were created from it"
+keys n
+keys Down DC
+check "image remove, one user" "Remove image web:1.0?"
+check "image remove, singular user" "1 instance was created from it"
 keys n
 check_gone "image remove cancelled" "Remove image hello:latest?"
 check "image kept" "Images (2)"

@@ -1,4 +1,7 @@
-/* Tests of the dashboard's dialog field parsing: lists of ports and variables, shell-like words, path completion. */
+/*
+ * Tests of the dashboard's dialog field parsing: lists of ports and variables,
+ * shell-like words, path completion, and the name and word lists it shows.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +190,89 @@ static void path_completion(void **state)
     free(f);
 }
 
+static void home_expanded(void **state)
+{
+    char *out;
+
+    (void)state;
+    setenv("HOME", "/home/user", 1);
+    out = form_expand_home("~/project");
+    assert_string_equal(out, "/home/user/project");
+    free(out);
+    out = form_expand_home("~");
+    assert_string_equal(out, "/home/user");
+    free(out);
+    /* Another user's home and a tilde inside the path stay as typed. */
+    out = form_expand_home("~other/x");
+    assert_string_equal(out, "~other/x");
+    free(out);
+    out = form_expand_home("/tmp/~x");
+    assert_string_equal(out, "/tmp/~x");
+    free(out);
+    unsetenv("HOME");
+    out = form_expand_home("~/project");
+    assert_string_equal(out, "~/project");
+    free(out);
+}
+
+static void names_joined(void **state)
+{
+    struct strv names = { 0 };
+    char buf[256];
+
+    (void)state;
+    strv_push(&names, "web-1");
+    form_join_names(&names, 48, buf, sizeof(buf));
+    assert_string_equal(buf, "web-1");
+    strv_push(&names, "web-2");
+    form_join_names(&names, 48, buf, sizeof(buf));
+    assert_string_equal(buf, "web-1, web-2");
+    strv_free(&names);
+}
+
+static void names_cut_with_count(void **state)
+{
+    struct strv names = { 0 };
+    char buf[256];
+
+    (void)state;
+    for (int i = 0; i < 12; i++)
+        strv_push_owned(&names, xasprintf("instance-%02d", i));
+    form_join_names(&names, 48, buf, sizeof(buf));
+    assert_string_equal(buf, "instance-00, instance-01 and 10 more");
+    /* The first name is shown even when it alone is longer than the limit. */
+    form_join_names(&names, 4, buf, sizeof(buf));
+    assert_string_equal(buf, "instance-00 and 11 more");
+    /* A small buffer is cut, not overrun. */
+    form_join_names(&names, 48, buf, 8);
+    assert_int_equal(strlen(buf), 7);
+    strv_free(&names);
+}
+
+static void words_joined_with_quotes(void **state)
+{
+    struct strv words = { 0 }, back = { 0 };
+    char buf[256];
+
+    (void)state;
+    form_join_words(&words, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+    strv_push(&words, "/usr/bin/python3");
+    strv_push(&words, "/app/main.py");
+    strv_push(&words, "hello world");
+    strv_push(&words, "");
+    strv_push(&words, "say \"hi\"");
+    form_join_words(&words, buf, sizeof(buf));
+    assert_string_equal(buf, "/usr/bin/python3 /app/main.py \"hello world\" \"\" \"say \\\"hi\\\"\"");
+    /* The joined text splits back into the same words. */
+    assert_int_equal(form_split_words(buf, &back), 0);
+    assert_int_equal(back.len, words.len);
+    for (size_t i = 0; i < words.len; i++)
+        assert_string_equal(back.items[i], words.items[i]);
+    strv_free(&words);
+    strv_free(&back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +284,10 @@ int main(void)
         cmocka_unit_test(env_entries),
         cmocka_unit_test(env_rejected_whole),
         cmocka_unit_test(path_completion),
+        cmocka_unit_test(home_expanded),
+        cmocka_unit_test(names_joined),
+        cmocka_unit_test(names_cut_with_count),
+        cmocka_unit_test(words_joined_with_quotes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
