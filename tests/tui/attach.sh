@@ -113,6 +113,17 @@ keys C-]
 check "Ctrl-] returns to the dashboard" "back from the console of alpha"
 check "dashboard redrawn after attach" "Instances (3)"
 
+# The attach view drew on the alternate screen: none of it shows on the shell's screen.
+keys C-z
+if wait_shell; then ok "Ctrl-Z after attach returns to the shell"; else not_ok "Ctrl-Z after attach returns to the shell"; fi
+if screen | grep -qF -e "HELLO THERE" -e "press Ctrl-] to return"; then
+    not_ok "attach output left on the shell screen after Ctrl-Z"
+else
+    ok "attach output gone from the shell screen after Ctrl-Z"
+fi
+keys "fg" Enter
+check "fg redraws after attach" "Instances (3)"
+
 # Losing the connection: the header says so and the dashboard reconnects.
 touch "$tmp/lose"
 check "connection loss shown" "reconnecting..."
@@ -123,7 +134,7 @@ check "rows back after reconnecting" "Instances (3)"
 
 # Actions on different instances overlap; those on one instance keep their order.
 keys Home Space Space x
-check "stop of two marked instances asks" "Stop the 2 marked instances?"
+check_re "stop of two marked instances names them" "Stop the 2 marked instances: [a-z]+, [a-z]+\?"
 start=$(date +%s)
 keys y
 sleep 0.3
@@ -139,7 +150,7 @@ while [ $i -lt 100 ]; do
 done
 elapsed=$(( $(date +%s) - start ))
 if [ "$elapsed" -le 4 ]; then ok "two 2 s stops overlap (${elapsed} s)"; else not_ok "two 2 s stops overlap (${elapsed} s)"; fi
-check_re "a finished action is reported" "(stopped|started) (alpha|beta)"
+check_re "a finished action is reported" "(stopped|started) (2 instances: )?(alpha|beta)"
 order=$(grep alpha "$tmp/logs/calls.log" | tr '\n' ' ')
 if [ "$order" = "stop-begin alpha stop-end alpha start alpha " ]; then ok "one instance's actions keep their order"; else
     not_ok "one instance's actions keep their order: $order"
@@ -147,6 +158,11 @@ fi
 
 keys q
 if wait_shell; then ok "quit returns to the shell"; else not_ok "quit returns to the shell"; fi
+if screen | grep -qF -e "HELLO THERE" -e "press Ctrl-] to return"; then
+    not_ok "attach output left on the shell screen after quit"
+else
+    ok "attach output gone from the shell screen after quit"
+fi
 keys "clear; stty -a > '$tmp/stty.after'; echo STTY-\$((1 + 1))" Enter
 check "terminal settings saved" "STTY-2"
 if cmp -s "$tmp/stty.before" "$tmp/stty.after"; then ok "terminal restored"; else
