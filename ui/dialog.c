@@ -330,22 +330,25 @@ static void confirm_yes(struct dash *d)
 {
     struct dialog *g = d->dialog;
     enum worker_req_kind req;
-    const char *verb;
+    const char *verb, *done_verb;
 
     if (g->confirm_action == ACTION_STOP) {
         req = REQ_STOP;
         verb = "stopping";
+        done_verb = "stopped";
     } else if (g->confirm_action == ACTION_KILL) {
         req = REQ_KILL;
         verb = "killing";
+        done_verb = "killed";
     } else {
         req = g->pane == PANE_IMAGES ? REQ_REMOVE_IMAGE : REQ_REMOVE;
         verb = "removing";
+        done_verb = "removed";
     }
 
     batch_clear(&d->batch);
     if (g->targets.len > 1) {
-        d->batch.done_verb = req == REQ_STOP ? "stopped" : req == REQ_KILL ? "killed" : "removed";
+        d->batch.done_verb = done_verb;
         d->batch.noun = g->pane == PANE_IMAGES ? "images" : "instances";
         for (size_t i = 0; i < g->targets.len; i++)
             strv_push(&d->batch.pending, g->targets.items[i]);
@@ -655,7 +658,7 @@ static int draw_field(const struct dialog_field *f, int y, int x, int width, boo
     return x + paint_width(before);
 }
 
-/* Draws TEXT on two rows from Y, wrapped at a blank; what is left after the second row ends in an ellipsis. */
+/* Draws TEXT on two rows from Y, wrapped at a blank. Text left over after the second row ends in an ellipsis. */
 static void draw_wrapped(int y, int x, int width, const char *text, enum theme_role role)
 {
     size_t first = paint_wrap(text, width);
