@@ -158,6 +158,8 @@ struct backend_ops {
 /* The backend in use (libvirt). */
 extern const struct backend_ops backend_libvirt;
 
+/* Checks that PORT's host address and port can be bound now; -1 with "host port ... is already in use" otherwise. */
+int port_map_check_free(const struct port_map *port);
 void instance_free(struct instance *inst);
 void instance_list_free(struct instance *list, size_t n);
 void instance_stats_list_free(struct instance_stats *list, size_t n);

@@ -147,9 +147,14 @@ static char *lock_name(const char *key)
 int store_lock(const char *key)
 {
     char *name = lock_name(key), *file = xasprintf("locks/%s.lock", name);
-    char *path = store_path(file);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    char *path = store_path(file), *dir = store_path("locks");
+    int fd;
 
+    /* A store made by an older kiln, or a bare test store, may lack locks/. */
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        log_debug("cannot create %s: %s", dir, strerror(errno));
+    free(dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         err_set_errno(errno, "cannot open the lock %s; run kiln as the owner of the store", path);
         goto cleanup;

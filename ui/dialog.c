@@ -4,12 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * NOTE: lv_port_check is the bind() test the libvirt backend runs before it
- * creates a domain. The dialog reuses it from the backend's internal header
- * until it moves to a shared one.
- */
-#include "backends/libvirt/lv.h"
+#include "backends/backend.h"
 #include "runopts.h"
 #include "store.h"
 #include "ui/dash.h"
@@ -406,7 +401,7 @@ static void run_submit(struct dash *d)
     }
     /* A busy host port is found here, as kiln run finds it before creating anything. */
     for (size_t i = 0; i < run.n_ports; i++) {
-        if (lv_port_check(&run.ports[i]) < 0) {
+        if (port_map_check_free(&run.ports[i]) < 0) {
             snprintf(g->error, sizeof(g->error), "%s", err_msg());
             g->focus = 3;
             goto fail;

@@ -366,38 +366,6 @@ int lv_lookup(struct backend *b, const char *name, struct instance *out)
 
 /* ---- create and start ---- */
 
-int lv_port_check(const struct port_map *port)
-{
-    struct sockaddr_in addr = {0};
-    bool udp = strcmp(port->proto, "udp") == 0;
-    int fd, one = 1, rc = -1;
-
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port->host_port);
-    if (inet_pton(AF_INET, port->host_ip, &addr.sin_addr) != 1) {
-        err_set("invalid host address '%s' for port %d; use an IPv4 address such as 127.0.0.1",
-                port->host_ip, port->host_port);
-        return -1;
-    }
-    fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        err_set_errno(errno, "cannot check port %s:%d", port->host_ip, port->host_port);
-        return -1;
-    }
-    /* QEMU's user-mode network binds with SO_REUSEADDR too, so sockets in TIME_WAIT do not count. */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
-        rc = 0;
-    else if (errno == EADDRINUSE)
-        err_set("port %s:%d is already in use; choose another with -p", port->host_ip, port->host_port);
-    else if (errno == EADDRNOTAVAIL)
-        err_set("host address %s of port %d is not an address of this machine; use 127.0.0.1",
-                port->host_ip, port->host_port);
-    else
-        err_set_errno(errno, "cannot bind port %s:%d; choose another with -p", port->host_ip, port->host_port);
-    close(fd);
-    return rc;
-}
 
 static int ports_check(const struct port_map *ports, size_t n)
 {
@@ -411,7 +379,7 @@ static int ports_check(const struct port_map *ports, size_t n)
                 return -1;
             }
         }
-        if (lv_port_check(&ports[i]) < 0)
+        if (port_map_check_free(&ports[i]) < 0)
             return -1;
     }
     return 0;
@@ -553,13 +521,24 @@ int lv_create(struct backend *b, const struct run_spec *spec)
     char *kernel = NULL, *initrd = NULL, *dir = NULL, *config = NULL, *xml = NULL, *ref = NULL;
     bool kvm;
     virDomainPtr dom = NULL;
-    int rc = -1;
+    int rc = -1, lock = -1;
 
     if (!spec->image) {
         err_set("no image given for instance %s", spec->name ? spec->name : "");
         return -1;
     }
-    if (lv_spec_validate(spec) < 0 || name_free_check(b, spec->name) < 0 ||
+    if (lv_spec_validate(spec) < 0)
+        return -1;
+    /* Two runs with one name: the second waits here, then finds the name taken. */
+    {
+        char *key = xasprintf("instance-%s", spec->name);
+
+        lock = store_lock(key);
+        free(key);
+        if (lock < 0)
+            return -1;
+    }
+    if (name_free_check(b, spec->name) < 0 ||
         ports_check(spec->ports, spec->n_ports) < 0 || image_files(spec->image, &kernel, &initrd) < 0)
         goto cleanup;
     if (lv_accel_get(b, kernel) < 0)
@@ -630,6 +609,7 @@ cleanup:
     free(dir);
     free(kernel);
     free(initrd);
+    store_unlock(lock);
     return rc;
 }
 

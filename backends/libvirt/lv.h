@@ -119,8 +119,6 @@ int lv_known_find(struct backend *b, const unsigned char *uuid);
 enum instance_state lv_state_map(int state, int reason, long long started);
 /* Parses the last "KILN-EXIT code=N" or "KILN-EXIT signal=N" at or after OFFSET of the log at PATH; -1 when none. */
 int lv_exit_status_read(const char *path, long long offset, int *code, int *signal);
-/* Checks that HOST_IP:HOST_PORT can be bound; -1 with "port ... is already in use" otherwise. */
-int lv_port_check(const struct port_map *port);
 
 /* stats.c */
 int lv_stats(struct backend *b, struct instance_stats **out, size_t *n);

@@ -326,7 +326,7 @@ static void create_rejects_busy_port(void **state)
     spec.n_ports = 1;
 
     assert_int_equal(backend_libvirt.create(b, &spec), -1);
-    snprintf(expected, sizeof(expected), "port 127.0.0.1:%d is already in use; choose another with -p",
+    snprintf(expected, sizeof(expected), "host port 127.0.0.1:%d is already in use; free it, or choose another with -p",
              port.host_port);
     assert_string_equal(err_msg(), expected);
     assert_int_equal(backend_libvirt.lookup(b, "kilntest-busy", &inst), -1);
