@@ -360,6 +360,23 @@ static int cmd_console(struct cli_args *args)
         fputc('\n', stderr);
         goto fail;
     }
+    if (!detached) {
+        struct instance now;
+
+        /* The stream also ends when another client takes the console over. */
+        if (connect_ops->lookup(b, name, &now) == 0) {
+            bool running = now.state == INSTANCE_RUNNING;
+
+            instance_free(&now);
+            if (running) {
+                fputc('\n', stderr);
+                err_set("another client took over the console of %s, which is still running; attach again "
+                        "with kiln console %s", name, name);
+                goto fail;
+            }
+        }
+        err_clear();
+    }
     fprintf(stderr, detached ? "\nDetached from %s.\n" : "\nConsole of %s closed (the VM stopped).\n", name);
     rc = EXIT_OK;
     goto cleanup;

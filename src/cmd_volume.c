@@ -23,6 +23,9 @@ static int cmd_volume_create(struct cli_args *args)
 
     if (size && (size_mib = parse_mib(size)) < 0)
         return cli_usage_error(args, "invalid size '%s': use a number with a unit, e.g. 512M or 10G", size);
+    if (size && (size_mib < VOLUME_MIN_SIZE_MIB || size_mib > VOLUME_MAX_SIZE_MIB))
+        return cli_usage_error(args, "invalid size '%s': use %lldM to %lldT", size, (long long)VOLUME_MIN_SIZE_MIB,
+                               (long long)VOLUME_MAX_SIZE_MIB / 1024 / 1024);
     if (volume_create(args->argv[0], size_mib, from) < 0)
         return cli_fail();
     printf("%s\n", args->argv[0]);
@@ -99,8 +102,8 @@ static int cmd_volume_rm(struct cli_args *args)
 
         volume_users(list, n, name, &users);
         if (users.len > 0) {
-            err_set("volume %s is in use by instance %s; remove that instance first with kiln rm -f", name,
-                    users.items[0]);
+            err_set("volume %s is in use by instance %s; remove that instance first with kiln rm %s", name,
+                    users.items[0], users.items[0]);
             status = cli_fail();
         } else if (volume_remove(name) < 0) {
             status = cli_fail();
