@@ -178,13 +178,13 @@ int runopts_parse_volume(const char *spec, struct volume_mount *out)
     return 0;
 }
 
-/* Checks the name part of an environment entry; LEN bytes of KEY. */
+/* Checks the name part of an environment entry (LEN bytes of KEY): a letter or '_', then letters, digits and '_', as kiln.yaml requires. */
 static bool env_key_valid(const char *key, size_t len)
 {
-    if (len == 0)
+    if (len == 0 || isdigit((unsigned char)key[0]))
         return false;
     for (size_t i = 0; i < len; i++)
-        if (isspace((unsigned char)key[i]) || key[i] == '=')
+        if (!isalnum((unsigned char)key[i]) && key[i] != '_')
             return false;
     return true;
 }
@@ -195,7 +195,7 @@ int runopts_parse_env(const char *spec, struct strv *env)
     const char *value;
 
     if (!env_key_valid(spec, eq ? (size_t)(eq - spec) : strlen(spec)))
-        return usage_fail("invalid environment variable '%s': use KEY=VALUE with a KEY that has no spaces", spec);
+        return usage_fail("invalid environment variable '%s': use KEY=VALUE with a KEY of letters, digits and '_' not starting with a digit", spec);
     if (eq) {
         strv_push(env, spec);
         return 0;
@@ -228,7 +228,8 @@ int runopts_read_env_file(const char *path, struct strv *env)
         if (*line == '\0' || *line == '#')
             continue;
         if (runopts_parse_env(line, env) < 0) {
-            err_set("invalid line %d in env file %s: use KEY=VALUE with a KEY that has no spaces", lineno, path);
+            err_set("invalid line %d in env file %s: use KEY=VALUE with a KEY of letters, digits and '_'", lineno,
+                    path);
             err_set_usage();
             rc = -1;
         }

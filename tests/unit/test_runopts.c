@@ -178,6 +178,9 @@ static void test_env_values(void **state)
     struct strv env = {0};
 
     (void)state;
+    assert_int_equal(runopts_parse_env("1A=digit first", &env), -1);
+    assert_int_equal(runopts_parse_env("A-B=dash", &env), -1);
+    assert_int_equal(env.len, 0);
     assert_int_equal(runopts_parse_env("A=1", &env), 0);
     assert_int_equal(runopts_parse_env("B=x=y z", &env), 0);
     assert_int_equal(runopts_parse_env("EMPTY=", &env), 0);
