@@ -92,7 +92,7 @@ expect_error "libvirtd unreachable for volume rm" 1 "cannot check whether the vo
 expect_error "unknown volume" 1 "volume $p-novol not found" run --rm -v $p-novol:/data $p-hello
 expect_error "invalid volume name" 2 "invalid volume name 'bad/name'" volume create bad/name
 expect_error "invalid volume size" 2 "invalid size '10Q'" volume create --size 10Q $p-x
-expect_error "volume too small" 2 "invalid volume size 1M" volume create --size 1M $p-x
+expect_error "volume too small" 2 "invalid size '1M'" volume create --size 1M $p-x
 expect_error "volume from a missing directory" 1 "'$work/none': not a directory" volume create --from "$work/none" $p-x
 expect_error "remove unknown volume" 1 "volume $p-novol not found" volume rm $p-novol
 

@@ -173,7 +173,7 @@ keys F2
 check "second run dialog opens" "Run hello:latest"
 keys Tab Tab Tab C-u "127.0.0.1:$busy_port:80" Enter
 check "busy port reported in the dialog" "port 127.0.0.1:$busy_port is already in use;"
-check "busy port advice not cut" "choose another with -p"
+check "busy port advice not cut" "free it, or choose another"
 check "dialog stays open on a busy port" "Run hello:latest"
 # The cursor is on Ports: what is typed replaces the port, not the name.
 keys C-u x Enter
