@@ -48,7 +48,7 @@ EOF2
 "$KILN" build -t itest-custom "$work/custom" >"$work/build-custom.log" 2>&1
 check "build with a build command and \$ORIGIN library" grep -q "^Built itest-custom" "$work/build-custom.log"
 
-# A second build of an unchanged project reuses the stored image and says so.
+# A second build of an unchanged project reuses the stored image and reports it.
 "$KILN" build -t itest-hello "$top/examples/hello" >"$work/rebuild.log" 2>&1
 check "rebuild reuses the cache" grep -q "Reused cached image itest-hello:latest" "$work/rebuild.log"
 
