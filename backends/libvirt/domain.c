@@ -336,8 +336,15 @@ int lv_list(struct backend *b, bool all, struct instance **out, size_t *n)
             lv_known_add(b, uuid, false);
         if (rc < 0)
             goto next; /* foreign, or vanished while listing */
-        if (instance_fill(doms[i], &meta, &(*out)[*n]) == 0)
-            (*n)++;
+        if (instance_fill(doms[i], &meta, &(*out)[*n]) == 0) {
+            enum instance_state state = (*out)[*n].state;
+
+            /* A domain that stopped after the listing is left out, as it would be a moment later. */
+            if (all || state == INSTANCE_RUNNING || state == INSTANCE_PAUSED || state == INSTANCE_STOPPING)
+                (*n)++;
+            else
+                instance_free(&(*out)[*n]);
+        }
         lv_meta_free(&meta);
     next:
         virDomainFree(doms[i]);
