@@ -419,8 +419,9 @@ static void draw_instance_details(struct dash *d, const struct inst_row *r, int 
             paint_printf(y + row, x + 10 + (int)strlen(state), left - 10 - (int)strlen(state), ROLE_NORMAL, "up %s", a);
         row++;
     }
-    snprintf(line, sizeof(line), "Memory   %s of %lld MiB, %d vCPU%s", r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-",
-             r->inst.memory_mib, r->inst.cpus, r->inst.cpus == 1 ? "" : "s");
+    /* The sampled figure is the VM process's resident memory on the host, which includes QEMU's own. */
+    snprintf(line, sizeof(line), "Memory   %lld MiB guest, %s resident on the host, %d vCPU%s", r->inst.memory_mib,
+             r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-", r->inst.cpus, r->inst.cpus == 1 ? "" : "s");
     if (row < h)
         paint_text(y + row++, x, left, line, ROLE_NORMAL, false);
     snprintf(line, sizeof(line), "Ports    %s", r->inst.n_ports ? rows_ports(&r->inst, false, ports, sizeof(ports)) : "none");
@@ -451,8 +452,10 @@ static void draw_instance_details(struct dash *d, const struct inst_row *r, int 
 
     int mx = gx + gw + 1;
     double mem_max = r->mem_max_kib ? (double)r->mem_max_kib / 1024.0 : (double)r->inst.memory_mib;
-    snprintf(line, sizeof(line), "MEM %s of %lld MiB", r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-",
-             r->inst.memory_mib);
+    /* The resident size can pass the guest's memory (QEMU itself adds to it), so the scale follows it. */
+    if ((double)r->mem_kib / 1024.0 > mem_max)
+        mem_max = (double)r->mem_kib / 1024.0;
+    snprintf(line, sizeof(line), "MEM %s resident", r->mem_kib ? fmt_size(r->mem_kib * 1024, a, sizeof(a)) : "-");
     paint_text(y, mx, w - (mx - x), line, ROLE_TITLE, false);
     draw_graph(y + 1, mx, h - 1, w - (mx - x), &r->mem_history, mem_max > 0 ? mem_max : 1);
 }
