@@ -830,6 +830,21 @@ static int custom_resolve(const char *spec, const char *modules, struct kernel *
             return -1;
         }
         out->version = xstrdup(slash + 1);
+        /* Modules of another release would fail to load at boot: compare when the header names one. */
+        {
+            char *own = NULL;
+
+            if (bzimage_check(spec, &own) == 0 && strcmp(own, out->version) != 0) {
+                err_set("modules %s are for kernel %s, but %s is kernel %s; set modules: to its lib/modules/%s",
+                        modules, out->version, spec, own, own);
+                err_set_usage();
+                free(own);
+                kernel_free(out);
+                return -1;
+            }
+            free(own);
+            err_clear();
+        }
     }
     if (!out->vmlinuz) {
         kernel_free(out);

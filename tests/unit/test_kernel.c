@@ -339,7 +339,7 @@ static void custom_version_missing(void **state)
 
 static void custom_version_from_modules(void **state)
 {
-    char *path = fake_bzimage("6.6.6-custom (me@host)");
+    char *path = fake_bzimage("7.0.1-mine (me@host)");
     char *modules = path_join(tmp_dir, "lib/modules/7.0.1-mine");
     struct kernel k;
 
@@ -348,6 +348,21 @@ static void custom_version_from_modules(void **state)
     assert_string_equal(k.version, "7.0.1-mine");
     assert_string_equal(k.modules_dir, modules);
     kernel_free(&k);
+    free(modules);
+    free(path);
+}
+
+static void custom_modules_other_release(void **state)
+{
+    char *path = fake_bzimage("6.6.6-custom (me@host)");
+    char *modules = path_join(tmp_dir, "lib/modules/7.0.1-mine");
+    struct kernel k;
+
+    assert_int_equal(mkdir_p(modules, 0755), 0);
+    assert_int_equal(kernel_resolve(path, modules, NULL, &k), -1);
+    assert_non_null(strstr(err_msg(), "are for kernel 7.0.1-mine"));
+    assert_non_null(strstr(err_msg(), "is kernel 6.6.6-custom"));
+    assert_true(err_is_usage());
     free(modules);
     free(path);
 }
@@ -537,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(custom_version_from_header, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_version_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_version_from_modules, setup, teardown),
+        cmocka_unit_test_setup_teardown(custom_modules_other_release, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_modules_not_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(import_deb_unpacks, setup, teardown),
         cmocka_unit_test_setup_teardown(import_deb_replaces, setup, teardown),
