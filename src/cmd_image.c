@@ -157,40 +157,59 @@ static int inspect_instance(struct cli_args *args, struct backend **b, const cha
     return 0;
 }
 
+/* Adds the JSON of image REF to ARRAY; -1 with the error record set. */
+static int inspect_image(const char *ref, json_t *array)
+{
+    struct image img = {0};
+    char *one;
+
+    if (store_image_get(ref, &img) < 0) {
+        image_free(&img);
+        return -1;
+    }
+    one = image_to_json(&img, false);
+    json_array_append_new(array, json_loads(one, 0, NULL));
+    free(one);
+    image_free(&img);
+    return 0;
+}
+
 static int cmd_inspect(struct cli_args *args)
 {
-    json_t *array = json_array();
+    const char *type = cli_get(args, "type");
+    json_t *array;
     struct backend *b = NULL;
     int status = EXIT_OK;
     char *text;
 
-    if (store_init() < 0) {
-        json_decref(array);
+    if (type && strcmp(type, "image") != 0 && strcmp(type, "instance") != 0)
+        return cli_usage_error(args, "invalid type '%s': use image or instance", type);
+    if (store_open_readonly() < 0)
         return cli_fail();
-    }
+    array = json_array();
     for (int i = 0; i < args->argc; i++) {
-        struct image img = {0};
-        char *one;
+        const char *name = args->argv[i];
+        char image_msg[768];
 
-        if (store_image_get(args->argv[i], &img) < 0) {
-            /* No image of that name: an instance may have it. */
-            char image_msg[768];
-
-            snprintf(image_msg, sizeof(image_msg), "%s", err_msg());
-            if (!runopts_name_valid(args->argv[i]) || inspect_instance(args, &b, args->argv[i], array) < 0) {
-                if (strstr(err_msg(), "no such instance") || !runopts_name_valid(args->argv[i]))
-                    err_set("no image or instance named %s; see kiln images and kiln ps -a", args->argv[i]);
-                else
-                    err_set("%s, and cannot look for an instance: %s", image_msg, err_msg());
-                status = cli_fail();
-            }
-            image_free(&img);
+        if (!(type && strcmp(type, "instance") == 0) && inspect_image(name, array) == 0)
+            continue;
+        if (type && strcmp(type, "image") == 0) {
+            status = cli_fail();
             continue;
         }
-        one = image_to_json(&img, false);
-        json_array_append_new(array, json_loads(one, 0, NULL));
-        free(one);
-        image_free(&img);
+        /* No image of that name (or --type instance): an instance may have it. */
+        snprintf(image_msg, sizeof(image_msg), "%s", err_msg());
+        if (!runopts_name_valid(name)) {
+            err_set(type ? "no instance named %s; see kiln ps -a" : "no image or instance named %s; see kiln images "
+                                                                    "and kiln ps -a", name);
+            status = cli_fail();
+        } else if (inspect_instance(args, &b, name, array) < 0) {
+            if (!type && strstr(err_msg(), "no such instance"))
+                err_set("no image or instance named %s; see kiln images and kiln ps -a", name);
+            else if (!type)
+                err_set("%s, and cannot look for an instance: %s", image_msg, err_msg());
+            status = cli_fail();
+        }
     }
     connect_close(b);
     if (json_array_size(array) > 0) {
@@ -236,6 +255,12 @@ static const struct cli_option images_options[] = {
     {NULL, 0, NULL, NULL, false},
 };
 
+static const struct cli_option inspect_options[] = {
+    {"type", 0, "TYPE", "look only for an image or only for an instance (default: an image, then an instance)",
+     false},
+    {NULL, 0, NULL, NULL, false},
+};
+
 static const struct cli_option rmi_options[] = {
     {"force", 'f', NULL, "remove images used by instances too, and ignore images that do not exist", false},
     {NULL, 0, NULL, NULL, false},
@@ -244,7 +269,7 @@ static const struct cli_option rmi_options[] = {
 const struct cli_verb cmd_image_verbs[] = {
     {"images", "", "List the images in the store", images_options, 0, 0, false, cmd_images},
     {"rmi", "IMAGE...", "Remove one or more images", rmi_options, 1, -1, false, cmd_rmi},
-    {"inspect", "IMAGE|INSTANCE...", "Print the metadata of images or instances as JSON", NULL, 1, -1, false,
+    {"inspect", "IMAGE|INSTANCE...", "Print the metadata of images or instances as JSON", inspect_options, 1, -1, false,
      cmd_inspect},
     {"image ls", "IMAGE", "List the files inside an image with their sizes", NULL, 1, 1, false, cmd_image_ls},
     {NULL, NULL, NULL, NULL, 0, 0, false, NULL},
