@@ -35,6 +35,7 @@ static int check_format(struct cli_args *args, bool *json)
 
 static int cmd_images(struct cli_args *args)
 {
+    struct strv broken = {0};
     struct image *list = NULL;
     size_t n = 0;
     bool json;
@@ -42,8 +43,12 @@ static int cmd_images(struct cli_args *args)
 
     if (check_format(args, &json) < 0)
         return EXIT_USAGE;
-    if (store_open_readonly() < 0 || store_image_list(&list, &n) < 0)
+    if (store_open_readonly() < 0 || store_image_list_checked(&list, &n, &broken) < 0)
         return cli_fail();
+    for (size_t i = 0; i < broken.len; i++)
+        fprintf(stderr, "kiln: warning: image %s has unreadable metadata and is not listed; remove it with kiln rmi %s\n",
+                broken.items[i], broken.items[i]);
+    strv_free(&broken);
     if (json) {
         printf("[");
         for (size_t i = 0; i < n; i++) {

@@ -467,6 +467,11 @@ static void list_names(const char *path, bool (*valid)(const char *), struct str
 
 int store_image_list(struct image **out, size_t *n)
 {
+    return store_image_list_checked(out, n, NULL);
+}
+
+int store_image_list_checked(struct image **out, size_t *n, struct strv *broken)
+{
     char *images = store_path("images");
     struct strv names = {0};
     struct image *list = NULL;
@@ -490,6 +495,8 @@ int store_image_list(struct image **out, size_t *n)
                 list[count++] = img;
             } else {
                 log_debug("skipping %s: %s", dir, err_msg());
+                if (broken)
+                    strv_push_owned(broken, xasprintf("%s:%s", names.items[i], tags.items[j]));
             }
             free(dir);
         }

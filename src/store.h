@@ -43,6 +43,8 @@ char *store_image_dir(const char *name, const char *tag);
 int store_image_get(const char *ref, struct image *out);
 /* Lists every stored image, sorted by name then tag. */
 int store_image_list(struct image **out, size_t *n);
+/* Like store_image_list, also naming in BROKEN (when not NULL) each NAME:TAG whose image.json is unreadable. */
+int store_image_list_checked(struct image **out, size_t *n, struct strv *broken);
 void store_image_list_free(struct image *list, size_t n);
 /*
  * Moves the staged image directory STAGE into images/NAME/TAG, replacing an old

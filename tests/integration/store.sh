@@ -48,6 +48,13 @@ check "the previous image is complete" image_complete itest-killed
 "$KILN" images >/dev/null
 check "the next command removes the staging left behind" [ -z "$(ls "$KILN_STORE/tmp")" ]
 
+# An image whose image.json was damaged is named by images and still removable.
+"$KILN" build -t itest-broken "$top/examples/hello" >/dev/null 2>&1
+echo '{' >"$(dirname "$(image_file itest-broken initrd)")/image.json"
+"$KILN" images -q >"$work/images.out" 2>"$work/images.err"
+check "images warns about a damaged image" grep -q "itest-broken:latest has unreadable metadata" "$work/images.err"
+check "rmi removes a damaged image" "$KILN" rmi itest-broken
+
 "$KILN" rmi itest-race itest-killed >/dev/null
 check "rmi removes the images" sh -c "! \"$KILN\" images -q | grep -q itest-"
 exit 0
