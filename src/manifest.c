@@ -676,14 +676,14 @@ static int parse_files(struct loader *ld, const yaml_node_t *key, const yaml_nod
 
 static int parse_memory(struct loader *ld, const yaml_node_t *key, const yaml_node_t *value)
 {
-    const char *expected = "a size in MiB, or with a unit such as 512M or 1G";
+    const char *expected = "a size in MiB, or with a unit such as 512M or 1G, at most 1T";
     char *text;
 
     if (scalar_string(ld, value, "memory", expected, &text) < 0)
         return -1;
     ld->m->memory_mib = parse_mib(text);
     free(text);
-    if (ld->m->memory_mib < 0)
+    if (ld->m->memory_mib < 0 || ld->m->memory_mib > 1024LL * 1024)
         return fail_expected(ld, value, "memory", expected);
     return 0;
 }

@@ -418,7 +418,7 @@ static void wrong_types(void **state)
                       "4:7: cpus: expected an integer from 1 to 64, got '0'");
     assert_load_error(f, "name: hello\nkind: c\nsources: [a.c]\nmemory: lots\n",
                       "4:9: memory: expected a size in MiB, or with a unit such as 512M or 1G, "
-                      "got 'lots'");
+                      "at most 1T, got 'lots'");
     assert_load_error(f, "name: hello\nkind: c\nsources: [a.c]\nports: [80, 70000]\n",
                       "4:13: ports[1]: expected a port from 1 to 65535, optionally followed by "
                       "/tcp or /udp, got '70000'");
@@ -693,7 +693,10 @@ static void memory_units(void **state)
     manifest_free(&m);
     assert_load_error(f, "name: a\nkind: c\nsources: [a.c]\nmemory: -5\n",
                       "4:9: memory: expected a size in MiB, or with a unit such as 512M or 1G, "
-                      "got '-5'");
+                      "at most 1T, got '-5'");
+    assert_load_error(f, "name: a\nkind: c\nsources: [a.c]\nmemory: 2T\n",
+                      "4:9: memory: expected a size in MiB, or with a unit such as 512M or 1G, "
+                      "at most 1T, got '2T'");
 }
 
 static void multiple_documents(void **state)
