@@ -47,22 +47,6 @@ static bool state_active(enum instance_state s)
     return s == INSTANCE_RUNNING || s == INSTANCE_PAUSED || s == INSTANCE_STOPPING;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Blocks SIGINT, SIGTERM and SIGHUP (before the backend starts its thread) and returns a signalfd for them. */
 static int signals_take(void)
 {
@@ -198,7 +182,7 @@ static int cmd_logs(struct cli_args *args)
     {
         size_t from = lines >= 0 ? runopts_tail_start(shown, shown_len, lines) : 0;
 
-        write_all(STDOUT_FILENO, shown + from, shown_len - from);
+        fd_write_all(STDOUT_FILENO, shown + from, shown_len - from);
     }
 
     while (follow) {
@@ -213,7 +197,7 @@ static int cmd_logs(struct cli_args *args)
             fd = open(inst.log_path, O_RDONLY | O_CLOEXEC);
         while (fd >= 0 && (got = pread(fd, buf, sizeof(buf), (off_t)offset)) > 0) {
             offset += got;
-            write_all(STDOUT_FILENO, out, runopts_filter_feed(&filter, buf, (size_t)got, out));
+            fd_write_all(STDOUT_FILENO, out, runopts_filter_feed(&filter, buf, (size_t)got, out));
         }
         instance_free(&inst);
         if (connect_ops->lookup(b, name, &inst) < 0)
@@ -224,9 +208,9 @@ static int cmd_logs(struct cli_args *args)
             usleep(300 * 1000);
             while (fd >= 0 && (got = pread(fd, buf, sizeof(buf), (off_t)offset)) > 0) {
                 offset += got;
-                write_all(STDOUT_FILENO, out, runopts_filter_feed(&filter, buf, (size_t)got, out));
+                fd_write_all(STDOUT_FILENO, out, runopts_filter_feed(&filter, buf, (size_t)got, out));
             }
-            write_all(STDOUT_FILENO, out, runopts_filter_flush(&filter, out));
+            fd_write_all(STDOUT_FILENO, out, runopts_filter_flush(&filter, out));
             break;
         }
     }
@@ -332,7 +316,7 @@ static int cmd_console(struct cli_args *args)
             n = read(fd, buf, sizeof(buf));
             if (n <= 0)
                 break;
-            write_all(STDOUT_FILENO, buf, (size_t)n);
+            fd_write_all(STDOUT_FILENO, buf, (size_t)n);
         }
         if (pfds[1].revents) {
             char *key;
@@ -345,7 +329,7 @@ static int cmd_console(struct cli_args *args)
             key = memchr(buf, DETACH_KEY, (size_t)n);
             if (key)
                 n = key - buf;
-            if (n > 0 && write_all(fd, buf, (size_t)n) < 0)
+            if (n > 0 && fd_write_all(fd, buf, (size_t)n) < 0)
                 break;
             if (key) {
                 detached = true;
@@ -426,7 +410,7 @@ static void kill_record(const char *log_path)
     if (!log_path)
         return;
     fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0 || write_all(fd, line, sizeof(line) - 1) < 0)
+    if (fd < 0 || fd_write_all(fd, line, sizeof(line) - 1) < 0)
         log_debug("cannot record the kill in %s: %s", log_path, strerror(errno));
     if (fd >= 0)
         close(fd);

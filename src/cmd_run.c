@@ -293,22 +293,6 @@ static void *stopper_run(void *arg)
     return NULL;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Copies what was appended to the log since *OFFSET through the filter to stdout; returns the bytes read. */
 static size_t log_pump(int fd, long long *offset, struct runopts_filter *f)
 {
@@ -321,7 +305,7 @@ static size_t log_pump(int fd, long long *offset, struct runopts_filter *f)
 
         *offset += n;
         total += (size_t)n;
-        if (write_all(STDOUT_FILENO, out, len) < 0)
+        if (fd_write_all(STDOUT_FILENO, out, len) < 0)
             log_debug("cannot write to stdout: %s", strerror(errno));
     }
     return total;
@@ -431,7 +415,7 @@ static int run_foreground(struct backend **b, const char *uri, const char *name,
         close(fd);
     }
     len = runopts_filter_flush(&filter, out);
-    write_all(STDOUT_FILENO, out, len);
+    fd_write_all(STDOUT_FILENO, out, len);
 
     status = runopts_exit_status(filter.exit_code, filter.exit_signal);
     if (status < 0 && connection_ensure(b, uri) && connect_ops->lookup(*b, name, &inst) == 0) {

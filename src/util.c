@@ -277,7 +277,7 @@ char *file_read(const char *path, size_t *len)
     return buf;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
 
@@ -286,8 +286,11 @@ static int write_all(int fd, const void *data, size_t len)
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
             return -1;
+        }
         p += n;
         len -= (size_t)n;
     }
@@ -304,7 +307,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
         free(tmp);
         return -1;
     }
-    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         err_set_errno(errno, "cannot write %s", path);
         close(fd);
         unlink(tmp);
@@ -339,7 +342,7 @@ int file_copy(const char *src, const char *dst, mode_t mode)
         return -1;
     }
     while ((n = read(in, buf, sizeof(buf))) > 0) {
-        if (write_all(out, buf, (size_t)n) < 0) {
+        if (fd_write_all(out, buf, (size_t)n) < 0) {
             n = -1;
             break;
         }

@@ -62,6 +62,8 @@ void strv_sort(struct strv *v);
 
 /* Files. All return 0/-1 (or NULL) with the error record set. */
 char *file_read(const char *path, size_t *len);
+/* Writes all LEN bytes to FD, retrying after signals; 0 or -1 with errno set. */
+int fd_write_all(int fd, const void *data, size_t len);
 /* Writes DATA to PATH through a temporary file, fsync and rename. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 int file_copy(const char *src, const char *dst, mode_t mode);

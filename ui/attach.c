@@ -12,21 +12,6 @@
 /* Ctrl-]: leaves the attached console, as telnet and virsh console do. */
 #define DETACH_KEY 0x1d
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Copies between the terminal and the console until Ctrl-] or the console closes; returns the reason it ended, NULL for Ctrl-]. */
 static const char *attach_loop(struct dash *d, int fd)
 {
@@ -52,7 +37,7 @@ static const char *attach_loop(struct dash *d, int fd)
                 return "the terminal closed";
             char *detach = memchr(buf, DETACH_KEY, (size_t)n);
             size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
-            if (len > 0 && write_all(fd, buf, len) < 0)
+            if (len > 0 && fd_write_all(fd, buf, len) < 0)
                 return "the console closed";
             if (detach)
                 return NULL;
@@ -61,7 +46,7 @@ static const char *attach_loop(struct dash *d, int fd)
             ssize_t n = read(fd, buf, sizeof(buf));
             if (n <= 0)
                 return "the console closed (the instance stopped?)";
-            if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+            if (fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
                 return "the terminal closed";
         }
     }
@@ -95,7 +80,7 @@ void console_attach(struct dash *d, int fd, const char *name)
     put_capability("clear");
     fflush(stdout);
     n = snprintf(banner, sizeof(banner), "\r\n[kiln] console of %s; press Ctrl-] to return to the dashboard\r\n", name);
-    write_all(STDOUT_FILENO, banner, (size_t)n);
+    fd_write_all(STDOUT_FILENO, banner, (size_t)n);
 
     tcgetattr(STDIN_FILENO, &saved);
     raw = saved;
