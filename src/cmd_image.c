@@ -131,7 +131,7 @@ static int cmd_rmi(struct cli_args *args)
 
     if (store_init() < 0)
         return cli_fail();
-    /* NOTE: when libvirt does not answer, images are removed without the in-use check. */
+    /* NOTE: when libvirt cannot be reached, images are removed without the in-use check. */
     b = cli_flag(args, "force") ? NULL : connect_open(args->connect);
     err_clear();
     for (int i = 0; i < args->argc; i++) {
