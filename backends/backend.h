@@ -39,7 +39,7 @@ struct volume_mount {
     bool readonly;
 };
 
-/* What `kiln run` asks for. Strings are borrowed. */
+/* The settings of one `kiln run` request. Strings are borrowed. */
 struct run_spec {
     const char *name;
     const struct image *image;
@@ -56,7 +56,7 @@ struct run_spec {
     bool start;               /* start after defining */
 };
 
-/* One instance as libvirt knows it, with kiln's metadata. */
+/* One instance as libvirt reports it, with kiln's metadata. */
 struct instance {
     char *name;
     char *uuid;

@@ -108,8 +108,8 @@ image_file() {
 }
 
 # qemu_boot IMAGE OUTPUT [QEMU ARGS...]: boots a stored image directly (no libvirt)
-# under TCG with its serial console written to OUTPUT, in the background; sets
-# qemu_pid. The image's own kernel command line is used.
+# under TCG with the image's own kernel command line. The serial console goes to
+# OUTPUT. QEMU runs in the background and its pid is left in qemu_pid.
 qemu_boot() {
     image=$1 output=$2
     shift 2

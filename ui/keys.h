@@ -39,7 +39,7 @@ enum ui_action {
     ACTION_LAST
 };
 
-/* Where a binding applies. */
+/* The scope in which a key binding applies. */
 enum ui_key_scope {
     SCOPE_GLOBAL,    /* everywhere on the main screen */
     SCOPE_INSTANCE,  /* the instances table has the focus */

@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-/* What a piece of the screen is; drawing code names only these, never colours. */
+/* Colour roles of the screen's parts. Drawing code names only these roles, never colours. */
 enum theme_role {
     ROLE_NORMAL,
     ROLE_HEADER,

@@ -217,7 +217,7 @@ static struct backend *poll_connect(struct worker *w)
         free(text);
         return NULL;
     }
-    /* info() may probe acceleration for a long time: the action thread asks, so stats start at once. */
+    /* info() may probe acceleration for a long time, so the action thread calls it and stats start at once. */
     m = msg_new(MSG_CONNECTED);
     post(w, m);
     worker_request(w, REQ_INFO, NULL, false);

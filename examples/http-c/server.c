@@ -1,5 +1,5 @@
 /*
- * A small HTTP/1.0 server: answers every request with a short text page.
+ * A small HTTP/1.0 server that replies to every request with a short text page.
  * Listens on PORT (default 80), logs each request, and on SIGTERM prints a
  * goodbye line and exits 0, so a graceful stop can be seen in the logs.
  */

@@ -1,4 +1,4 @@
-"""A small HTTP server on the standard library: answers GET / with a JSON greeting."""
+"""A small HTTP server on the standard library. GET / returns a JSON greeting."""
 import json
 import os
 import signal

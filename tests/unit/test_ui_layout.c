@@ -177,7 +177,7 @@ static void layout_images_created_readable_at_120(void **state)
 
     (void)state;
     check_layout(layout_image_columns, MCOL_LAST, 118, out);
-    /* The longest age kiln writes, "Less than a second ago", is not cut. */
+    /* The widest age kiln writes, "Less than a second ago", is not cut. */
     assert_true(out[MCOL_CREATED].width >= 22);
 }
 

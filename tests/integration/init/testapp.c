@@ -7,7 +7,7 @@
  *   info      prints its arguments and environment hex-encoded, its working
  *             directory, parent pid, hostname, name servers, eth0 address, and
  *             reads /data/in.txt and writes /data/out.txt when /data exists
- *   httpd     serves "kiln-http-ok" on port 80 until SIGTERM, then says goodbye
+ *   httpd     serves "kiln-http-ok" on port 80 until SIGTERM, then prints goodbye
  *   stubborn  ignores SIGTERM and waits forever
  */
 #define _GNU_SOURCE
